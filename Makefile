@@ -1,0 +1,72 @@
+# The two commands of the README: `make run` builds the warehouse on the demo data,
+# `make test` runs the whole test suite. Both set up .venv first when needed.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
+
+# Keep TensorFlow's C++ log noise out of dbt's output.
+export TF_CPP_MIN_LOG_LEVEL := 3
+
+.PHONY: setup run build test lint format docs demo-data lock query clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+## Build the warehouse on the embedded demo data (any dbt var can be passed: VARS='{n_segments: 4}').
+run: setup
+	$(BIN)/dbt build $(if $(VARS),--vars '$(VARS)')
+	@echo
+	@echo "Warehouse built: $(abspath $(WAREHOUSE))"
+	@echo "Query it, for example:"
+	@echo "  $(BIN)/python -m segmentation.query \"select * from dim_segments order by segment_id\""
+	@echo "  make query SQL=\"select segment_id, count(*) from dim_customers group by 1\""
+	@echo "or open the file in DuckDB, DBeaver or any DuckDB client (read-only while you look)."
+
+build: run
+
+## The whole test suite: linters, then pytest (which runs real dbt builds).
+test: setup lint
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint models tests/singular analyses
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	$(BIN)/sqlfluff fix models tests/singular analyses
+
+docs: setup
+	$(BIN)/dbt docs generate
+
+query: setup
+	@$(BIN)/python -m segmentation.query "$(SQL)"
+
+## Regenerate the demo seed and its planted groups (deterministic: same files every time).
+demo-data: setup
+	$(BIN)/python -m segmentation.generator --rows 9000 \
+		--out seeds/demo_customers.csv --groups-out tests/data/demo_customer_groups.csv
+
+## Re-resolve requirements.in into requirements.txt in a scratch environment.
+lock:
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/python -m pip install --quiet --upgrade pip
+	build/lock/bin/python -m pip install --quiet -r requirements.in
+	{ echo "# Locked versions of everything in requirements.in (Python 3.11). Regenerate with"; \
+	  echo "# 'make lock'; never edit by hand."; \
+	  build/lock/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.txt
+	rm -rf build/lock
+
+clean:
+	rm -rf target logs build .pytest_cache .ruff_cache

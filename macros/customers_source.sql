@@ -1,0 +1,85 @@
+{#-
+    The raw customers, one row per source row, every required column as text under its
+    lower-case name, plus source_row_number (1-based, in source order).
+
+    Source: the demo seed `demo_customers` by default, or the file named by the var
+    `customers_path` (CSV, gzip-compressed CSV or Parquet, chosen by file extension).
+    Header names are matched case-insensitively and ignoring surrounding spaces; extra
+    columns are ignored. Only stg_customers (and the reconciliation test) call this.
+-#}
+
+{% macro raw_customer_columns() %}
+    {{ return([
+        'cust_id', 'balance', 'balance_frequency', 'purchases', 'oneoff_purchases',
+        'installments_purchases', 'cash_advance', 'purchases_frequency',
+        'oneoff_purchases_frequency', 'purchases_installments_frequency',
+        'cash_advance_frequency', 'cash_advance_trx', 'purchases_trx', 'credit_limit',
+        'payments', 'minimum_payments', 'prc_full_payment', 'tenure'
+    ]) }}
+{% endmacro %}
+
+
+{% macro customers_file_reader(path) %}
+    {#- A table function reading the customers file; the path is a quoted literal. -#}
+    {%- set literal = "'" ~ (path | replace("'", "''")) ~ "'" -%}
+    {%- set name = path | lower -%}
+    {%- if name.endswith('.parquet') -%}
+        {{ return('read_parquet(' ~ literal ~ ')') }}
+    {%- elif name.endswith('.csv') or name.endswith('.csv.gz') -%}
+        {#- all_varchar: every value arrives as text and is typed in stg_customers, so a
+            bad value becomes a rejected row instead of a failed load. -#}
+        {{ return('read_csv(' ~ literal ~ ', header = true, all_varchar = true)') }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error(
+            "customers_path '" ~ path ~ "' is not a supported file: use a .csv, .csv.gz or "
+            ~ ".parquet file (the format is chosen by the file extension)."
+        ) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro customers_source_columns(reader) %}
+    {#- Map each required column to the column name found in the file. -#}
+    {%- set required = raw_customer_columns() -%}
+    {%- if not execute -%}
+        {{ return(dict(zip(required, required))) }}
+    {%- endif -%}
+    {%- set found = run_query('select * from ' ~ reader ~ ' limit 0').column_names -%}
+    {%- set by_name = {} -%}
+    {%- for column in found -%}
+        {%- do by_name.update({(column | trim | lower): column}) -%}
+    {%- endfor -%}
+    {%- set missing = required | reject('in', by_name) | list -%}
+    {%- if missing -%}
+        {{ exceptions.raise_compiler_error(
+            "customers_path '" ~ var('customers_path') ~ "' is missing required columns: "
+            ~ (missing | map('upper') | join(', ')) ~ ". Columns found: "
+            ~ (found | join(', ')) ~ ". Rename the headers (case and surrounding spaces "
+            ~ "do not matter) or pass a file with the columns of the Credit Card Dataset "
+            ~ "for Clustering."
+        ) }}
+    {%- endif -%}
+    {{ return(by_name) }}
+{% endmacro %}
+
+
+{% macro customers_source() %}
+    {%- set path = var('customers_path') -%}
+    {%- if path -%}
+        {%- set reader = customers_file_reader(path) -%}
+        {%- set columns = customers_source_columns(reader) -%}
+    {%- else -%}
+        {#- The seed's columns are known (and a unit test replaces it with a CTE that
+            cannot be introspected). -#}
+        {%- set reader = ref('demo_customers') -%}
+        {%- set columns = dict(zip(raw_customer_columns(), raw_customer_columns())) -%}
+    {%- endif -%}
+    {#- Source order: DuckDB keeps insertion order for a plain scan. #}
+    select
+        row_number() over () as source_row_number,
+        {%- for column in raw_customer_columns() %}
+        cast({{ adapter.quote(columns[column]) }} as {{ dbt.type_string() }}) as {{ column }}
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from {{ reader }}
+{% endmacro %}

@@ -1,0 +1,57 @@
+{#- Small expressions repeated for every raw numeric column of stg_customers. -#}
+
+{% macro parse_number(raw_column) -%}
+    {#- Text to double; empty text is missing (null), unparseable text is null too and
+        is told apart from missing by number_rejection_reason. -#}
+    try_cast(nullif(trim({{ raw_column }}), '') as double)
+{%- endmacro %}
+
+
+{% macro is_finite(expression) -%}
+    {{ return(adapter.dispatch('is_finite')(expression)) }}
+{%- endmacro %}
+
+{% macro default__is_finite(expression) -%}
+    {#- Infinity and NaN are the only doubles for which x - x is not 0. -#}
+    ({{ expression }} - {{ expression }} = 0)
+{%- endmacro %}
+
+{% macro duckdb__is_finite(expression) -%}
+    isfinite({{ expression }})
+{%- endmacro %}
+
+
+{% macro number_rejection_reason(column, kind, required=true) -%}
+    {#-
+        Why the value of `column` makes its row unusable, or null when it is usable.
+        `column` is the typed column and `raw_<column>` the original text; kind is one of
+        amount (>= 0), frequency (>= 0 and at most var max_clampable_frequency),
+        count (a whole number >= 0) or tenure (a whole number within min/max_tenure).
+        A missing value is a reason only when `required`.
+    -#}
+    {%- set label = column | upper -%}
+    {%- set raw = 'trim(raw_' ~ column ~ ')' -%}
+    case
+        when nullif({{ raw }}, '') is null
+            then {{ "'" ~ label ~ " is missing'" if required else "null" }}
+        when {{ column }} is null
+            then '{{ label }} is not a number: ''' || {{ raw }} || ''''
+        when not {{ is_finite(column) }}
+            then '{{ label }} is not a finite number: ' || {{ raw }}
+        when {{ column }} < 0
+            then '{{ label }} is negative: ' || {{ raw }}
+    {%- if kind == 'frequency' %}
+        when {{ column }} > {{ var('max_clampable_frequency') }}
+            then '{{ label }} is above {{ var("max_clampable_frequency") }}: ' || {{ raw }}
+    {%- endif %}
+    {%- if kind in ('count', 'tenure') %}
+        when {{ column }} <> floor({{ column }})
+            then '{{ label }} is not a whole number: ' || {{ raw }}
+    {%- endif %}
+    {%- if kind == 'tenure' %}
+        when {{ column }} < {{ var('min_tenure') }} or {{ column }} > {{ var('max_tenure') }}
+            then '{{ label }} is outside {{ var("min_tenure") }} to {{ var("max_tenure") }}: '
+            || {{ raw }}
+    {%- endif %}
+    end
+{%- endmacro %}

@@ -1,0 +1,91 @@
+-- Features that separate customer behaviour, one row per clean customer. Amounts are
+-- turned into per-month rates (tenure varies from 6 to 12 months) and log-transformed
+-- (ln(1 + x)): the raw amounts are heavily right-skewed, and k-means on raw amounts
+-- would only find the few biggest spenders. Each feature is documented in
+-- _intermediate__models.yml; segmentation/columns.py lists those that are clustered.
+
+with
+
+customers as (
+
+    select * from {{ ref('int_customers_cleaned') }}
+
+),
+
+rates as (
+
+    select
+        customer_id,
+        tenure,
+        balance,
+        balance_frequency,
+        purchases_frequency,
+        oneoff_purchases_frequency,
+        purchases_installments_frequency,
+        cash_advance_frequency,
+        prc_full_payment,
+        credit_limit,
+        purchases / tenure as monthly_purchases,
+        oneoff_purchases / tenure as monthly_oneoff_purchases,
+        installments_purchases / tenure as monthly_installments_purchases,
+        cash_advance / tenure as monthly_cash_advance,
+        payments / tenure as monthly_payments,
+        cast(purchases_trx as double) / tenure as monthly_purchases_trx,
+        cast(cash_advance_trx as double) / tenure as monthly_cash_advance_trx,
+        -- A few real rows have purchases but no transactions: count them as one.
+        purchases / greatest(purchases_trx, 1) as average_purchase_ticket,
+        cash_advance / greatest(cash_advance_trx, 1) as average_cash_advance_ticket,
+        -- Minimum payments below 1 currency unit would blow the ratio up: floor at 1.
+        payments / greatest(minimum_payments, 1) as payment_to_minimum_ratio,
+        -- Balance over credit limit, capped at 2 (over-limit balances exist; a zero
+        -- limit with a balance counts as the cap).
+        case
+            when credit_limit > 0 then least(balance / credit_limit, 2.0)
+            when balance > 0 then 2.0
+            else 0.0
+        end as credit_utilisation
+    from customers
+
+),
+
+final as (
+
+    select
+        -- ids
+        customer_id,
+        {{ train_test_split('customer_id') }} as split,
+
+        -- descriptive rates in real units (not clustered directly)
+        monthly_purchases,
+        monthly_cash_advance,
+        monthly_payments,
+        average_purchase_ticket,
+        average_cash_advance_ticket,
+        payment_to_minimum_ratio,
+
+        -- clustering features: log-transformed amounts and rates
+        ln(1 + balance) as log_balance,
+        ln(1 + monthly_purchases) as log_monthly_purchases,
+        ln(1 + monthly_oneoff_purchases) as log_monthly_oneoff_purchases,
+        ln(1 + monthly_installments_purchases) as log_monthly_installments_purchases,
+        ln(1 + monthly_cash_advance) as log_monthly_cash_advance,
+        ln(1 + monthly_purchases_trx) as log_monthly_purchases_trx,
+        ln(1 + monthly_cash_advance_trx) as log_monthly_cash_advance_trx,
+        ln(1 + average_purchase_ticket) as log_average_purchase_ticket,
+        ln(1 + credit_limit) as log_credit_limit,
+        ln(1 + monthly_payments) as log_monthly_payments,
+        ln(1 + payment_to_minimum_ratio) as log_payment_to_minimum_ratio,
+
+        -- clustering features: shares and frequencies, already on [0, 1] (or [0, 2])
+        credit_utilisation,
+        balance_frequency,
+        purchases_frequency,
+        oneoff_purchases_frequency,
+        purchases_installments_frequency,
+        cash_advance_frequency,
+        prc_full_payment
+    from rates
+
+)
+
+select * from final

@@ -1,0 +1,66 @@
+-- One row per clean customer with its segment and main attributes in real units: the
+-- table BI tools join to their own customer tables on customer_id.
+
+with
+
+segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+customers as (
+
+    select * from {{ ref('int_customers_cleaned') }}
+
+),
+
+features as (
+
+    select * from {{ ref('int_customer_features_engineered') }}
+
+),
+
+final as (
+
+    select
+        -- ids
+        segments.customer_id,
+        segments.segment_id,
+        segments.split,
+        segments.distance_to_centroid,
+
+        -- amounts
+        customers.balance,
+        customers.credit_limit,
+        features.credit_utilisation,
+        customers.purchases,
+        customers.oneoff_purchases,
+        customers.installments_purchases,
+        customers.cash_advance,
+        customers.payments,
+        customers.minimum_payments,
+        features.monthly_purchases,
+        features.monthly_cash_advance,
+
+        -- frequencies
+        customers.purchases_frequency,
+        customers.cash_advance_frequency,
+        customers.prc_full_payment,
+
+        -- counts
+        customers.purchases_trx,
+        customers.cash_advance_trx,
+        customers.tenure,
+
+        -- data quality flags
+        customers.is_credit_limit_imputed,
+        customers.is_minimum_payments_imputed,
+        customers.is_frequency_clamped
+    from segments
+    inner join customers on segments.customer_id = customers.customer_id
+    inner join features on segments.customer_id = features.customer_id
+
+)
+
+select * from final

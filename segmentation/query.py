@@ -1,0 +1,53 @@
+"""Run one SQL query against the warehouse, read-only, and print the result.
+
+    python -m segmentation.query "select * from dim_segments"
+
+The warehouse is ``$DBT_DUCKDB_PATH`` or ``warehouse/segmentation.duckdb`` (as in
+profiles.yml). Read-only, so it never changes the warehouse; while it runs, a
+``dbt build`` has to wait for it (DuckDB allows one writer per file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+DEFAULT_WAREHOUSE = Path("warehouse/segmentation.duckdb")
+
+
+def warehouse_path() -> Path:
+    """The DuckDB file dbt builds into, as profiles.yml resolves it."""
+    return Path(os.environ.get("DBT_DUCKDB_PATH", DEFAULT_WAREHOUSE))
+
+
+def run_query(sql: str, database: Path | None = None) -> pd.DataFrame:
+    """The result of ``sql`` on the warehouse, opened read-only."""
+    database = database or warehouse_path()
+    if not database.exists():
+        raise FileNotFoundError(f"no warehouse at {database}: build it first with 'make run' (or 'dbt build')")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.sql(sql).df()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run one read-only SQL query against the warehouse.")
+    parser.add_argument("sql", help='the query, e.g. "select * from dim_segments"')
+    parser.add_argument("--database", type=Path, help="DuckDB file (default: $DBT_DUCKDB_PATH or %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        result = run_query(args.sql, args.database)
+    except (FileNotFoundError, duckdb.Error) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    with pd.option_context("display.max_columns", None, "display.width", 200):
+        print(result.to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Data access of the Python models: a dbt relation in, Arrow or pandas out.
+
+Keeping this in one place means that another engine (a Spark DataFrame from
+``dbt.ref()`` on Databricks) needs a branch here, not in the ML code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+
+def relation_to_arrow(relation: Any, columns: Sequence[str] | None = None, order_by: str | None = None) -> pa.Table:
+    """Read a DuckDB relation (what ``dbt.ref()`` returns on dbt-duckdb) as an Arrow table.
+
+    ``order_by`` names a column to sort by. A table's scan order is not guaranteed (it can
+    change with the number of threads), and k-means' result depends on the order of its
+    input rows, so models that fit read in a fixed order.
+    """
+    if columns is not None:
+        relation = relation.select(*columns)
+    if order_by is not None:
+        relation = relation.order(order_by)
+    if hasattr(relation, "to_arrow_table"):  # duckdb >= 1.4
+        return relation.to_arrow_table()
+    result = relation.arrow()
+    return result.read_all() if isinstance(result, pa.RecordBatchReader) else result
+
+
+def relation_to_frame(relation: Any, columns: Sequence[str] | None = None, order_by: str | None = None) -> pd.DataFrame:
+    """Read a DuckDB relation as a pandas DataFrame (through Arrow, not row by row)."""
+    return relation_to_arrow(relation, columns, order_by).to_pandas()

@@ -1,0 +1,66 @@
+"""Shared pytest fixtures: paths, and a runner for real dbt builds into temporary files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CC_GENERAL_CSV = REPO_ROOT.parent / "shared" / "data" / "cc_general.csv"
+DEMO_SEED_CSV = REPO_ROOT / "seeds" / "demo_customers.csv"
+DEMO_GROUPS_CSV = REPO_ROOT / "tests" / "data" / "demo_customer_groups.csv"
+DBT = Path(sys.executable).with_name("dbt")
+
+
+@dataclass
+class DbtRun:
+    """The outcome of one ``dbt`` invocation into its own DuckDB file."""
+
+    returncode: int
+    output: str
+    database: Path
+
+    def query(self, sql: str) -> pd.DataFrame:
+        with duckdb.connect(str(self.database), read_only=True) as connection:
+            return connection.sql(sql).df()
+
+    def scalar(self, sql: str):
+        with duckdb.connect(str(self.database), read_only=True) as connection:
+            return connection.execute(sql).fetchone()[0]
+
+
+def run_dbt(workdir: Path, *args: str, variables: dict | None = None) -> DbtRun:
+    """Run ``dbt <args>`` from the repo root into ``workdir/warehouse.duckdb``.
+
+    Target and log folders go to ``workdir`` too, so that builds never share state.
+    """
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = workdir / "warehouse.duckdb"
+    command = [str(DBT), *args, "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+    if variables:
+        command += ["--vars", json.dumps(variables)]
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    return DbtRun(completed.returncode, completed.stdout + completed.stderr, database)
+
+
+def build_ok(workdir: Path, variables: dict | None = None) -> DbtRun:
+    """A ``dbt build`` that must succeed; fails the test with dbt's output otherwise."""
+    run = run_dbt(workdir, "build", variables=variables)
+    assert run.returncode == 0, f"dbt build failed:\n{run.output[-6000:]}"
+    return run
+
+
+@pytest.fixture(scope="session")
+def cc_general_csv() -> Path:
+    if not CC_GENERAL_CSV.exists():
+        pytest.skip(f"public data set not found at {CC_GENERAL_CSV} (it lives in ../shared/data beside the repo)")
+    return CC_GENERAL_CSV

@@ -1,0 +1,159 @@
+"""End to end: real `dbt build` runs into temporary DuckDB files, and their outputs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from segmentation.columns import RAW_COLUMNS
+from segmentation.generator import PLANTED_GROUPS
+from tests.conftest import DEMO_GROUPS_CSV, DEMO_SEED_CSV, build_ok, run_dbt
+
+pytestmark = pytest.mark.dbt
+
+SEGMENT_TABLES = ["customer_segments", "dim_customers"]
+
+
+@pytest.fixture(scope="module")
+def demo_build(tmp_path_factory):
+    return build_ok(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def cc_general_build(tmp_path_factory, cc_general_csv):
+    return build_ok(tmp_path_factory.mktemp("cc_general"), {"customers_path": str(cc_general_csv)})
+
+
+def assert_every_source_row_accounted_for(run, source_rows: int) -> None:
+    clean = run.scalar("select count(*) from int_customers_cleaned")
+    rejected = run.scalar("select count(*) from rejected_customers")
+    assert clean + rejected == source_rows
+    assert run.scalar("select count(*) from stg_customers") == source_rows
+    for table in SEGMENT_TABLES:
+        assert run.scalar(f"select count(*) from {table}") == clean, table
+        assert run.scalar(f"select count(distinct customer_id) from {table}") == clean, table
+
+
+def test_demo_build_segments_every_customer_into_three_segments(demo_build):
+    source_rows = len(pd.read_csv(DEMO_SEED_CSV))
+    assert_every_source_row_accounted_for(demo_build, source_rows)
+    assert demo_build.scalar("select count(*) from rejected_customers") == 0
+    segments = demo_build.query("select * from dim_segments order by segment_id")
+    assert segments["segment_id"].tolist() == [1, 2, 3]
+    assert segments["customer_share"].sum() == pytest.approx(1.0)
+    # Numbering rule: by train customers, largest first.
+    assert segments["train_customer_count"].is_monotonic_decreasing
+    split_share = demo_build.scalar("select avg(case when split = 'test' then 1.0 else 0 end) from customer_segments")
+    assert split_share == pytest.approx(0.2, abs=0.02)
+
+
+def test_demo_build_reports_imputed_and_clamped_values(demo_build):
+    flags = demo_build.query(
+        "select count(*) filter (is_minimum_payments_imputed) as minimum_payments,"
+        " count(*) filter (is_credit_limit_imputed) as credit_limit,"
+        " count(*) filter (is_frequency_clamped) as clamped from dim_customers"
+    ).iloc[0]
+    seed = pd.read_csv(DEMO_SEED_CSV)
+    assert flags["minimum_payments"] == seed["MINIMUM_PAYMENTS"].isna().sum()
+    assert flags["credit_limit"] == seed["CREDIT_LIMIT"].isna().sum()
+    assert flags["clamped"] == (seed["CASH_ADVANCE_FREQUENCY"] > 1).sum()
+    assert demo_build.scalar("select max(cash_advance_frequency) from dim_customers") == 1.0
+
+
+def test_two_builds_with_the_same_seed_are_identical(demo_build, tmp_path):
+    rebuild = build_ok(tmp_path)
+    for table in [*SEGMENT_TABLES, "dim_segments"]:
+        key = "segment_id" if table == "dim_segments" else "customer_id"
+        first = demo_build.query(f"select * from {table} order by {key}")
+        second = rebuild.query(f"select * from {table} order by {key}")
+        pd.testing.assert_frame_equal(first, second, check_exact=True)
+
+
+def test_planted_groups_are_recovered_when_k_is_their_count(tmp_path):
+    run = build_ok(tmp_path, {"n_segments": len(PLANTED_GROUPS)})
+    segments = run.query("select customer_id, segment_id from customer_segments")
+    merged = segments.merge(pd.read_csv(DEMO_GROUPS_CSV), on="customer_id", validate="one_to_one")
+    assert len(merged) == len(segments)
+    score = adjusted_rand_score(merged["planted_group"], merged["segment_id"])
+    print(f"adjusted Rand index, planted groups vs segments (k={len(PLANTED_GROUPS)}): {score:.3f}")
+    assert score >= 0.8
+    assert run.scalar("select count(*) from dim_segments") == len(PLANTED_GROUPS)
+
+
+def test_public_data_set_all_customers_segmented_none_rejected(cc_general_build, cc_general_csv):
+    source = pd.read_csv(cc_general_csv)
+    assert len(source) == 8950
+    assert_every_source_row_accounted_for(cc_general_build, len(source))
+    assert cc_general_build.scalar("select count(*) from rejected_customers") == 0
+    # Its quirks (../shared/data/SOURCE.md) are imputed or clamped, and flagged.
+    flags = cc_general_build.query(
+        "select count(*) filter (is_minimum_payments_imputed) as minimum_payments,"
+        " count(*) filter (is_credit_limit_imputed) as credit_limit,"
+        " count(*) filter (is_frequency_clamped) as clamped from dim_customers"
+    ).iloc[0]
+    assert flags.to_dict() == {"minimum_payments": 313, "credit_limit": 1, "clamped": 8}
+    sizes = cc_general_build.query("select segment_id, customer_count from dim_segments order by segment_id")
+    print("segment sizes on cc_general.csv:", dict(zip(sizes["segment_id"], sizes["customer_count"], strict=True)))
+    assert sizes["segment_id"].tolist() == [1, 2, 3]
+    assert sizes["customer_count"].min() > 0.05 * len(source)
+
+
+def test_own_file_with_other_header_case_order_extra_columns_and_bad_rows(tmp_path):
+    """A CSV with lower-case, space-padded headers in another order, an extra column, and
+    three bad rows: the bad rows are rejected with reasons, the others segmented."""
+    customers = pd.read_csv(DEMO_SEED_CSV, dtype=str, keep_default_na=False).head(600)
+    bad = customers.head(3).copy()
+    bad["CUST_ID"] = ["C90001", "C90002", customers.loc[0, "CUST_ID"]]
+    bad.loc[bad.index[0], "BALANCE"] = "abc"
+    bad.loc[bad.index[1], "CASH_ADVANCE"] = "-12.5"
+    frame = pd.concat([customers, bad], ignore_index=True)
+    frame["BRANCH_CODE"] = "X1"
+    frame = frame[["BRANCH_CODE", *reversed(RAW_COLUMNS)]]
+    frame.columns = [f" {name.lower()} " for name in frame.columns]
+    path = tmp_path / "my customers.csv"
+    frame.to_csv(path, index=False)
+
+    run = build_ok(tmp_path / "build", {"customers_path": str(path), "n_segments": 2})
+    assert_every_source_row_accounted_for(run, len(frame))
+    rejects = run.query("select source_row_number, rejection_reason, raw_balance from rejected_customers order by 1")
+    assert rejects["rejection_reason"].tolist() == [
+        "BALANCE is not a number: 'abc'",
+        "CASH_ADVANCE is negative: -12.5",
+        f"CUST_ID {customers.loc[0, 'CUST_ID']} is a duplicate of source row 1",
+    ]
+    assert rejects["raw_balance"].iloc[0] == "abc"
+    assert run.scalar("select count(distinct segment_id) from customer_segments") == 2
+
+
+def test_own_parquet_file_is_read_by_extension(tmp_path):
+    customers = pd.read_csv(DEMO_SEED_CSV).head(800)
+    path = tmp_path / "customers.parquet"
+    customers.to_parquet(path, index=False)
+    run = build_ok(tmp_path / "build", {"customers_path": str(path)})
+    assert_every_source_row_accounted_for(run, 800)
+    assert run.scalar("select count(*) from rejected_customers") == 0
+
+
+def test_missing_columns_stop_the_build_with_missing_and_found_listed(tmp_path):
+    path = tmp_path / "customers.csv"
+    pd.read_csv(DEMO_SEED_CSV).head(20).drop(columns=["TENURE", "PAYMENTS"]).to_csv(path, index=False)
+    run = run_dbt(tmp_path / "build", "build", variables={"customers_path": str(path)})
+    assert run.returncode != 0
+    output = " ".join(run.output.split())
+    assert "is missing required columns: PAYMENTS, TENURE." in output
+    assert "Columns found: CUST_ID, BALANCE," in output
+
+
+def test_unsupported_file_type_names_the_accepted_formats(tmp_path):
+    path = tmp_path / "customers.xlsx"
+    path.write_text("not a spreadsheet")
+    run = run_dbt(tmp_path / "build", "build", variables={"customers_path": str(path)})
+    assert run.returncode != 0
+    assert "use a .csv, .csv.gz or .parquet file" in " ".join(run.output.split())
+
+
+def test_bad_n_segments_stops_the_build_naming_the_var(tmp_path):
+    run = run_dbt(tmp_path / "build", "build", variables={"n_segments": "three"})
+    assert run.returncode != 0
+    assert "var n_segments must be a number, got 'three'" in run.output

@@ -1,0 +1,28 @@
+"""The read-only query command analysts use."""
+
+from __future__ import annotations
+
+import duckdb
+
+from segmentation.query import main, run_query, warehouse_path
+
+
+def test_query_reads_the_warehouse_read_only(tmp_path, capsys):
+    database = tmp_path / "w.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("create table dim_segments as select 1 as segment_id, 0.5 as customer_share")
+    assert run_query("select segment_id from dim_segments", database)["segment_id"].tolist() == [1]
+    assert main(["select * from dim_segments", "--database", str(database)]) == 0
+    assert "customer_share" in capsys.readouterr().out
+
+
+def test_query_explains_a_missing_warehouse(tmp_path, capsys):
+    assert main(["select 1", "--database", str(tmp_path / "none.duckdb")]) == 1
+    assert "build it first with 'make run'" in capsys.readouterr().err
+
+
+def test_warehouse_path_follows_dbt_duckdb_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("DBT_DUCKDB_PATH", str(tmp_path / "x.duckdb"))
+    assert warehouse_path() == tmp_path / "x.duckdb"
+    monkeypatch.delenv("DBT_DUCKDB_PATH")
+    assert str(warehouse_path()) == "warehouse/segmentation.duckdb"
