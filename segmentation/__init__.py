@@ -7,7 +7,14 @@ that pytest can reach it:
 - :mod:`segmentation.generator` - the seeded synthetic demo customers;
 - :mod:`segmentation.params` - validation of the parameters that reach Python models;
 - :mod:`segmentation.relations` - data access: dbt relation in, Arrow/pandas out;
-- :mod:`segmentation.pipeline` - scale -> reduce -> k-means, segment numbering.
+- :mod:`segmentation.reducers` - PCA, the autoencoder (:mod:`segmentation.autoencoder`)
+  or none, after standard scaling;
+- :mod:`segmentation.pipeline` - reduce, then k-means; segment numbering;
+- :mod:`segmentation.elbow` - the elbow curve, its knee, the choice of k;
+- :mod:`segmentation.metrics`, :mod:`segmentation.diagnostics` - quality measures and
+  the diagnostic tables;
+- :mod:`segmentation.log` - progress lines in the dbt output;
+- :mod:`segmentation.query` - read-only SQL on the warehouse.
 """
 
 __version__ = "0.1.0"

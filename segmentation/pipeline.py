@@ -1,12 +1,22 @@
 """Scale -> reduce -> k-means, fitted on the train split, applied to every customer.
 
-The segment model is one scikit-learn :class:`~sklearn.pipeline.Pipeline`
-(``StandardScaler -> PCA -> KMeans``) fitted on the customers of the train split.
+The segment model runs as three dbt Python models, each a call into this module:
+
+1. :func:`reduce_customers` fits ``StandardScaler -> reducer`` (PCA, autoencoder or
+   none; see :mod:`segmentation.reducers`) on the train split and writes every
+   customer's reduced coordinates (``customer_features_reduced``);
+2. :func:`segmentation.elbow.elbow_curve` runs the elbow method on the reduced train
+   rows and picks k (``segment_elbow``);
+3. :func:`segment_customers` fits k-means with that k on the reduced train rows and
+   assigns every customer (``customer_segments``).
 
 Segment numbering rule: k-means labels are arbitrary, so segments are numbered
 ``1..k`` by the number of train customers in them, largest first; ties (rare) are broken
 by the centroid coordinates in the reduced space, smallest first. The numbering therefore
 depends only on the fitted model, not on k-means' internal label order.
+
+Every fit depends on the order of its input rows (k-means++ and the autoencoder sample
+them), so the models read their inputs sorted by ``customer_id``.
 """
 
 from __future__ import annotations
@@ -17,15 +27,17 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sklearn.cluster import KMeans
-from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
 
 from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.params import ParameterError, SegmentationParams
+from segmentation.log import logger
+from segmentation.params import SegmentationParams
+from segmentation.reducers import fit_reduction
 
-#: k-means restarts; the best of them (lowest inertia) is kept.
+#: k-means restarts of the segment model; the best of them (lowest inertia) is kept.
 N_INIT = 10
+#: Prefix of the reduced coordinate columns: component_1, component_2, ...
+COMPONENT_PREFIX = "component_"
 
 SEGMENT_SCHEMA = pa.schema(
     [
@@ -39,17 +51,6 @@ SEGMENT_SCHEMA = pa.schema(
 
 class SegmentationError(ValueError):
     """The data cannot be segmented as asked; the message says why and what to do."""
-
-
-def build_pipeline(params: SegmentationParams) -> Pipeline:
-    """The unfitted ``StandardScaler -> PCA -> KMeans`` pipeline for ``params``."""
-    return Pipeline(
-        [
-            ("scale", StandardScaler()),
-            ("reduce", PCA(n_components=params.n_components, svd_solver="full", random_state=params.random_seed)),
-            ("cluster", KMeans(n_clusters=params.n_segments, n_init=N_INIT, random_state=params.random_seed)),
-        ]
-    )
 
 
 def feature_matrix(frame: pd.DataFrame, features: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
@@ -71,19 +72,46 @@ def feature_matrix(frame: pd.DataFrame, features: Sequence[str] = CLUSTERING_FEA
     return matrix
 
 
-def check_fit_size(params: SegmentationParams, n_train: int, n_features: int) -> None:
-    """Stop early, with the counts, when the train split is too small for ``params``."""
-    if n_train < params.n_segments:
+def component_columns(frame: pd.DataFrame) -> list[str]:
+    """The reduced coordinate columns of ``frame``, in component order."""
+    names = [name for name in frame.columns if name.startswith(COMPONENT_PREFIX)]
+    return sorted(names, key=lambda name: int(name[len(COMPONENT_PREFIX) :]))
+
+
+def train_mask(frame: pd.DataFrame) -> np.ndarray:
+    return frame["split"].to_numpy() == "train"
+
+
+def check_fit_size(n_segments: int, n_train: int) -> None:
+    """Stop early, with the counts, when the train split is too small for k segments."""
+    if n_train < n_segments:
         raise SegmentationError(
-            f"only {n_train} customers in the train split, fewer than n_segments={params.n_segments}: "
+            f"only {n_train} customers in the train split, fewer than n_segments={n_segments}: "
             "load more customers or ask for fewer segments."
         )
-    if isinstance(params.n_components, int) and params.n_components > min(n_train, n_features):
-        raise ParameterError(
-            f"var n_components={params.n_components} is more than the {min(n_train, n_features)} "
-            f"components that {n_train} train customers and {n_features} features allow. "
-            "Set it with: dbt build --vars '{n_components: 0.9}'"
-        )
+
+
+def reduce_customers(features: pd.DataFrame, params: SegmentationParams) -> tuple[pa.Table, Pipeline]:
+    """Fit ``StandardScaler -> reducer`` on the train split; reduce every customer.
+
+    Returns the table ``customer_id, split, component_1..component_d`` (one row per
+    input row, same order) and the fitted pipeline.
+    """
+    matrix = feature_matrix(features)
+    is_train = train_mask(features)
+    check_fit_size(max(params.n_segments or 2, 2), int(is_train.sum()))
+    reduction = fit_reduction(matrix[is_train], params)
+    reduced = reduction.transform(matrix)
+    logger.info(
+        f"reducer {params.reducer}: {matrix.shape[1]} features -> {reduced.shape[1]} dimensions, "
+        f"fitted on {int(is_train.sum()):,} train customers"
+    )
+    columns = {
+        "customer_id": pa.array(features["customer_id"].to_numpy(), pa.string()),
+        "split": pa.array(features["split"].to_numpy(), pa.string()),
+    }
+    columns.update({f"{COMPONENT_PREFIX}{i + 1}": reduced[:, i] for i in range(reduced.shape[1])})
+    return pa.table(columns), reduction
 
 
 def segment_numbering(train_labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -100,29 +128,36 @@ def segment_numbering(train_labels: np.ndarray, centroids: np.ndarray) -> np.nda
     return numbering
 
 
-def segment_customers(frame: pd.DataFrame, params: SegmentationParams) -> tuple[pa.Table, Pipeline]:
-    """Fit the pipeline on the train split of ``frame`` and segment every customer.
+def segment_customers(reduced: pd.DataFrame, n_segments: int, random_seed: int) -> tuple[pa.Table, KMeans]:
+    """Fit k-means with ``n_segments`` on the reduced train rows; assign everyone.
 
-    ``frame`` has ``customer_id``, ``split`` ('train'/'test') and the clustering
-    features. The fit depends on the order of the rows (k-means++ samples them), so pass
-    them in a fixed order (the model sorts by customer_id). Returns the segment table
-    (:data:`SEGMENT_SCHEMA`, one row per input row, same order) and the fitted pipeline.
+    ``reduced`` has ``customer_id``, ``split`` and the component columns. Returns the
+    segment table (:data:`SEGMENT_SCHEMA`, one row per input row, same order) and the
+    fitted k-means.
     """
-    matrix = feature_matrix(frame)
-    split = frame["split"].to_numpy()
-    is_train = split == "train"
-    check_fit_size(params, int(is_train.sum()), matrix.shape[1])
-    pipeline = build_pipeline(params).fit(matrix[is_train])
-    distances = pipeline.transform(matrix)  # distance to every centroid, reduced space
+    values = reduced[component_columns(reduced)].to_numpy(dtype=np.float64)
+    is_train = train_mask(reduced)
+    check_fit_size(n_segments, int(is_train.sum()))
+    kmeans = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=random_seed).fit(values[is_train])
+    distances = kmeans.transform(values)  # distance to every centroid
     labels = distances.argmin(axis=1)
-    numbering = segment_numbering(labels[is_train], pipeline.named_steps["cluster"].cluster_centers_)
+    numbering = segment_numbering(labels[is_train], kmeans.cluster_centers_)
+    logger.info(f"k-means: {n_segments} segments fitted on {int(is_train.sum()):,} train customers")
     table = pa.table(
         {
-            "customer_id": pa.array(frame["customer_id"].to_numpy(), pa.string()),
+            "customer_id": pa.array(reduced["customer_id"].to_numpy(), pa.string()),
             "segment_id": numbering[labels],
             "distance_to_centroid": distances[np.arange(len(labels)), labels],
-            "split": pa.array(split, pa.string()),
+            "split": pa.array(reduced["split"].to_numpy(), pa.string()),
         },
         schema=SEGMENT_SCHEMA,
     )
-    return table, pipeline
+    return table, kmeans
+
+
+def selected_n_segments(elbow: pd.DataFrame) -> int:
+    """The k marked ``is_selected`` in the elbow table."""
+    selected = elbow.loc[elbow["is_selected"], "k"]
+    if len(selected) != 1:
+        raise SegmentationError(f"segment_elbow must mark exactly one selected k, found {len(selected)}")
+    return int(selected.iloc[0])

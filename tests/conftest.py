@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
+from sklearn.datasets import make_blobs
+
+from segmentation.columns import CLUSTERING_FEATURES
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CC_GENERAL_CSV = REPO_ROOT.parent / "shared" / "data" / "cc_general.csv"
@@ -64,3 +68,15 @@ def cc_general_csv() -> Path:
     if not CC_GENERAL_CSV.exists():
         pytest.skip(f"public data set not found at {CC_GENERAL_CSV} (it lives in ../shared/data beside the repo)")
     return CC_GENERAL_CSV
+
+
+def blob_features(n_rows: int = 1_200, sizes=(0.5, 0.3, 0.2), seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
+    """Customers in three well separated groups of the given shares; every 5th is 'test'."""
+    counts = [int(share * n_rows) for share in sizes]
+    matrix, truth = make_blobs(
+        n_samples=counts, n_features=len(CLUSTERING_FEATURES), cluster_std=1.0, center_box=(-8, 8), random_state=seed
+    )
+    frame = pd.DataFrame(matrix, columns=list(CLUSTERING_FEATURES))
+    frame.insert(0, "customer_id", [f"C{i}" for i in range(len(frame))])
+    frame.insert(1, "split", np.where(np.arange(len(frame)) % 5 == 0, "test", "train"))
+    return frame, truth

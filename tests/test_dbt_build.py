@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.columns import RAW_COLUMNS
 from segmentation.generator import PLANTED_GROUPS
-from tests.conftest import DEMO_GROUPS_CSV, DEMO_SEED_CSV, build_ok, run_dbt
+from tests.conftest import DEMO_GROUPS_CSV, DEMO_SEED_CSV, REPO_ROOT, build_ok, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -70,8 +74,14 @@ def test_two_builds_with_the_same_seed_are_identical(demo_build, tmp_path):
         pd.testing.assert_frame_equal(first, second, check_exact=True)
 
 
-def test_planted_groups_are_recovered_when_k_is_their_count(tmp_path):
-    run = build_ok(tmp_path, {"n_segments": len(PLANTED_GROUPS)})
+def test_auto_finds_the_planted_groups_and_recovers_them(tmp_path):
+    """n_segments auto picks the knee of the elbow curve: on the demo data, the number of
+    planted groups; the segments then match the groups."""
+    run = build_ok(tmp_path, {"n_segments": "auto", "compare_reducers": False})
+    elbow = run.query("select k, is_knee, is_selected from segment_elbow order by k")
+    assert elbow.loc[elbow["is_knee"], "k"].tolist() == [len(PLANTED_GROUPS)]
+    assert elbow.loc[elbow["is_selected"], "k"].tolist() == [len(PLANTED_GROUPS)]
+    assert "n_segments auto: the knee of the elbow curve is k=4" in run.output
     segments = run.query("select customer_id, segment_id from customer_segments")
     merged = segments.merge(pd.read_csv(DEMO_GROUPS_CSV), on="customer_id", validate="one_to_one")
     assert len(merged) == len(segments)
@@ -156,4 +166,90 @@ def test_unsupported_file_type_names_the_accepted_formats(tmp_path):
 def test_bad_n_segments_stops_the_build_naming_the_var(tmp_path):
     run = run_dbt(tmp_path / "build", "build", variables={"n_segments": "three"})
     assert run.returncode != 0
-    assert "var n_segments must be a number, got 'three'" in run.output
+    assert (
+        "var n_segments must be a whole number of at least 1 or 'auto' (the knee of the elbow curve), got 'three'"
+        in (" ".join(run.output.split()))
+    )
+
+
+def test_demo_build_writes_the_diagnostic_tables(demo_build):
+    elbow = demo_build.query("select * from segment_elbow order by k")
+    assert elbow["k"].tolist() == list(range(1, 11))
+    assert elbow.loc[elbow["is_selected"], "k"].tolist() == [3]
+    assert elbow["is_knee"].sum() <= 1
+    assert elbow["inertia"].is_monotonic_decreasing
+    comparison = demo_build.query("select * from reducer_comparison").set_index("reducer")
+    assert sorted(comparison.index) == ["autoencoder", "none", "pca"]
+    assert comparison.loc["none", "test_reconstruction_r2"] == pytest.approx(1.0)
+    assert comparison.loc["pca", "n_dimensions"] == comparison.loc["autoencoder", "n_dimensions"]
+    print("reducer comparison on the demo data:\n", comparison.to_string())
+    kept = demo_build.scalar("select count(distinct component) from pca_components where is_kept")
+    reduced_columns = demo_build.query("select * from customer_features_reduced limit 1").columns
+    assert [c for c in reduced_columns if c.startswith("component_")] == [f"component_{i}" for i in range(1, kept + 1)]
+    metrics = demo_build.query("select * from segmentation_metrics")
+    assert len(metrics) == 1
+    assert metrics.loc[0, "n_segments"] == 3 and metrics.loc[0, "reducer"] == "pca"
+    assert metrics.loc[0, "test_generalisation_ari"] > 0.9
+    quality = demo_build.query("select * from segment_quality")
+    assert len(quality) == 6
+    assert quality["customer_count"].sum() == demo_build.scalar("select count(*) from customer_segments")
+
+
+def test_autoencoder_builds_are_repeatable(tmp_path):
+    variables = {"reducer": "autoencoder", "compare_reducers": False}
+    first, second = build_ok(tmp_path / "first", variables), build_ok(tmp_path / "second", variables)
+    assert "autoencoder trained:" in first.output
+    for table in ("customer_features_reduced", "customer_segments"):
+        pd.testing.assert_frame_equal(
+            first.query(f"select * from {table} order by customer_id"),
+            second.query(f"select * from {table} order by customer_id"),
+            check_exact=True,
+        )
+    assert first.scalar("select reducer from segmentation_metrics") == "autoencoder"
+    assert first.scalar("select count(*) from information_schema.tables where table_name = 'reducer_comparison'") == 0
+
+
+def test_reducer_none_clusters_the_scaled_features(tmp_path):
+    run = build_ok(tmp_path, {"reducer": "none", "compare_reducers": False})
+    columns = run.query("select * from customer_features_reduced limit 1").columns
+    assert sum(c.startswith("component_") for c in columns) == 18
+    assert run.scalar("select count(distinct segment_id) from customer_segments") == 3
+
+
+def test_pca_build_without_comparison_never_imports_tensorflow(tmp_path):
+    """dbt-duckdb runs Python models in-process: after the build, TensorFlow must not
+    be among the loaded modules."""
+    script = (
+        "import sys\n"
+        "from dbt.cli.main import dbtRunner\n"
+        f"result = dbtRunner().invoke(['build', '--vars', '{{compare_reducers: false}}', "
+        f"'--target-path', {str(tmp_path / 'target')!r}, '--log-path', {str(tmp_path / 'logs')!r}])\n"
+        "assert result.success, result.exception\n"
+        "print('TENSORFLOW_LOADED', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env={**os.environ, "DBT_DUCKDB_PATH": str(tmp_path / "w.duckdb")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    assert "TENSORFLOW_LOADED False False" in completed.stdout
+
+
+def test_public_data_set_with_the_autoencoder_and_auto_k(tmp_path, cc_general_csv):
+    run = build_ok(
+        tmp_path,
+        {
+            "customers_path": str(cc_general_csv),
+            "reducer": "autoencoder",
+            "n_segments": "auto",
+            "compare_reducers": False,
+        },
+    )
+    assert run.scalar("select count(*) from customer_segments") == 8950
+    selected = run.scalar("select k from segment_elbow where is_selected")
+    assert run.scalar("select count(distinct segment_id) from customer_segments") == selected
+    print("cc_general, autoencoder + auto: k =", selected)

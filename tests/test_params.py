@@ -7,9 +7,11 @@ import pytest
 from segmentation.params import (
     ParameterError,
     SegmentationParams,
+    parse_layer_widths,
     parse_n_components,
     parse_n_segments,
     parse_random_seed,
+    parse_reducer,
 )
 
 
@@ -18,12 +20,17 @@ def test_n_segments_accepts_whole_numbers(value, expected):
     assert parse_n_segments(value) == expected
 
 
+@pytest.mark.parametrize("value", ["auto", "AUTO", " auto "])
+def test_n_segments_auto_means_the_knee(value):
+    assert parse_n_segments(value) is None
+
+
 @pytest.mark.parametrize("value", ["0", "-2", "2.5", "three", "", None, True, "nan", "inf"])
 def test_n_segments_refuses_anything_else_and_says_how_to_fix(value):
     with pytest.raises(ParameterError) as error:
         parse_n_segments(value)
     message = str(error.value)
-    assert message.startswith("var n_segments must be")
+    assert message.startswith("var n_segments must be a whole number of at least 1 or 'auto'")
     assert repr(value) in message
     assert "--vars '{n_segments: 3}'" in message
 
@@ -47,6 +54,50 @@ def test_n_components_refuses_other_values(value):
         parse_n_components(value)
 
 
+@pytest.mark.parametrize(("value", "expected"), [("pca", "pca"), (" Autoencoder ", "autoencoder"), ("none", "none")])
+def test_reducer_names(value, expected):
+    assert parse_reducer(value) == expected
+
+
+def test_unknown_reducer_lists_the_accepted_ones():
+    with pytest.raises(ParameterError, match="var reducer must be one of pca, autoencoder, none, got 'umap'"):
+        parse_reducer("umap")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("[32, 16]", (32, 16)), ("16", (16,)), ([8, 4], (8, 4)), ("[]", ()), (16, (16,))]
+)
+def test_layer_widths(value, expected):
+    assert parse_layer_widths("autoencoder_hidden_layers", value) == expected
+
+
+def test_bad_layer_width_names_the_var():
+    with pytest.raises(ParameterError, match="var autoencoder_hidden_layers must be a number"):
+        parse_layer_widths("autoencoder_hidden_layers", "[16, wide]")
+
+
 def test_params_from_dbt_config_strings():
-    params = SegmentationParams.from_config({"n_segments": "4", "random_seed": "7", "n_components": "0.8"})
-    assert params == SegmentationParams(n_segments=4, random_seed=7, n_components=0.8)
+    params = SegmentationParams.from_config(
+        {
+            "n_segments": "auto",
+            "random_seed": "7",
+            "n_components": "0.8",
+            "reducer": "autoencoder",
+            "autoencoder_hidden_layers": "[32, 16]",
+            "elbow_max_k": "12",
+        }
+    )
+    assert params == SegmentationParams(
+        n_segments=None,
+        random_seed=7,
+        n_components=0.8,
+        reducer="autoencoder",
+        autoencoder_hidden_layers=(32, 16),
+        elbow_max_k=12,
+    )
+    assert params.n_segments_label == "auto"
+
+
+def test_unknown_parameter_is_refused():
+    with pytest.raises(ParameterError, match=r"unknown segmentation parameters \['n_segment'\]"):
+        SegmentationParams.from_config({"n_segment": "3"})

@@ -7,45 +7,51 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from sklearn.datasets import make_blobs
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.params import ParameterError, SegmentationParams
 from segmentation.pipeline import (
     SEGMENT_SCHEMA,
     SegmentationError,
-    build_pipeline,
-    feature_matrix,
+    component_columns,
+    reduce_customers,
     segment_customers,
     segment_numbering,
+    selected_n_segments,
 )
 from segmentation.relations import relation_to_arrow, relation_to_frame
+from tests.conftest import blob_features
 
 
-def blob_features(n_rows: int = 1_200, sizes=(0.5, 0.3, 0.2), seed: int = 0) -> tuple[pd.DataFrame, np.ndarray]:
-    """Customers in three well separated groups of the given shares; every 5th is 'test'."""
-    counts = [int(share * n_rows) for share in sizes]
-    matrix, truth = make_blobs(
-        n_samples=counts, n_features=len(CLUSTERING_FEATURES), cluster_std=1.0, center_box=(-8, 8), random_state=seed
-    )
-    frame = pd.DataFrame(matrix, columns=list(CLUSTERING_FEATURES))
-    frame.insert(0, "customer_id", [f"C{i}" for i in range(len(frame))])
-    frame.insert(1, "split", np.where(np.arange(len(frame)) % 5 == 0, "test", "train"))
-    return frame, truth
+def segment(frame: pd.DataFrame, params: SegmentationParams):
+    """reduce_customers then segment_customers, as the dbt models chain them."""
+    reduced, reduction = reduce_customers(frame, params)
+    table, kmeans = segment_customers(reduced.to_pandas(), params.n_segments, params.random_seed)
+    return table, reduced.to_pandas(), reduction, kmeans
 
 
-def test_pipeline_is_scale_pca_kmeans():
-    pipeline = build_pipeline(SegmentationParams(n_segments=4, random_seed=1, n_components=3))
-    assert [name for name, _ in pipeline.steps] == ["scale", "reduce", "cluster"]
-    assert pipeline.named_steps["reduce"].n_components == 3
-    assert pipeline.named_steps["cluster"].n_clusters == 4
-    assert pipeline.named_steps["cluster"].random_state == 1
+def test_reduction_is_scale_then_the_chosen_reducer():
+    frame, _ = blob_features(n_rows=300)
+    for reducer, step in (("pca", "PCA"), ("none", "FunctionTransformer")):
+        reduced, reduction = reduce_customers(frame, SegmentationParams(reducer=reducer, n_components=3))
+        assert [name for name, _ in reduction.steps] == ["scale", "reduce"]
+        assert type(reduction.named_steps["reduce"]).__name__ == step
+        expected = 3 if reducer == "pca" else 18
+        assert component_columns(reduced.to_pandas()) == [f"component_{i}" for i in range(1, expected + 1)]
+        assert reduced.column("customer_id").to_pylist() == frame["customer_id"].tolist()
+
+
+def test_share_of_variance_sets_the_number_of_components():
+    frame, _ = blob_features(n_rows=600)
+    _, reduction = reduce_customers(frame, SegmentationParams(n_components=0.5))
+    pca = reduction.named_steps["reduce"]
+    kept = pca.explained_variance_ratio_.sum()
+    assert kept >= 0.5 > kept - pca.explained_variance_ratio_[-1]
 
 
 def test_segments_recover_known_groups_and_are_numbered_by_size():
     frame, truth = blob_features()
-    table, pipeline = segment_customers(frame, SegmentationParams(n_segments=3, random_seed=3))
+    table, _, reduction, _ = segment(frame, SegmentationParams(n_segments=3, random_seed=3))
     assert table.schema == SEGMENT_SCHEMA
     result = table.to_pandas()
     assert result["customer_id"].tolist() == frame["customer_id"].tolist()
@@ -55,22 +61,27 @@ def test_segments_recover_known_groups_and_are_numbered_by_size():
     assert result.groupby(truth)["segment_id"].first().tolist() == [1, 2, 3]
     assert (result["distance_to_centroid"] >= 0).all()
     # The model was fitted on the train split only.
-    assert pipeline.named_steps["scale"].n_samples_seen_ == (frame["split"] == "train").sum()
+    assert reduction.named_steps["scale"].n_samples_seen_ == (frame["split"] == "train").sum()
 
 
 def test_distance_is_to_the_assigned_centroid():
     frame, _ = blob_features(n_rows=300)
-    table, pipeline = segment_customers(frame, SegmentationParams(n_segments=3, random_seed=0))
-    distances = pipeline.transform(feature_matrix(frame))
+    table, reduced, _, kmeans = segment(frame, SegmentationParams(n_segments=3, random_seed=0))
+    distances = kmeans.transform(reduced[component_columns(reduced)].to_numpy())
     np.testing.assert_allclose(table.column("distance_to_centroid").to_numpy(), distances.min(axis=1))
 
 
 def test_same_seed_gives_identical_tables():
     frame, _ = blob_features()
     params = SegmentationParams(n_segments=3, random_seed=11)
-    first, _ = segment_customers(frame, params)
-    second, _ = segment_customers(frame, params)
-    assert first.equals(second)
+    assert segment(frame, params)[0].equals(segment(frame, params)[0])
+
+
+def test_selected_k_is_read_from_the_elbow_table():
+    elbow = pd.DataFrame({"k": [1, 2, 3], "is_selected": [False, True, False]})
+    assert selected_n_segments(elbow) == 2
+    with pytest.raises(SegmentationError, match="exactly one selected k, found 0"):
+        selected_n_segments(elbow.assign(is_selected=False))
 
 
 def test_numbering_ignores_kmeans_label_order():
@@ -92,27 +103,29 @@ def test_missing_feature_values_stop_with_the_column_named():
     frame, _ = blob_features(n_rows=100)
     frame.loc[3, "log_balance"] = np.nan
     with pytest.raises(SegmentationError, match=r"missing or infinite values \{'log_balance': 1\}"):
-        segment_customers(frame, SegmentationParams())
+        reduce_customers(frame, SegmentationParams())
 
 
 def test_absent_feature_column_is_named():
     frame, _ = blob_features(n_rows=100)
     with pytest.raises(SegmentationError, match="lacks the clustering features \\['prc_full_payment'\\]"):
-        segment_customers(frame.drop(columns="prc_full_payment"), SegmentationParams())
+        reduce_customers(frame.drop(columns="prc_full_payment"), SegmentationParams())
 
 
 def test_too_few_train_customers_for_k_gives_the_counts():
     frame, _ = blob_features(n_rows=100)
     frame["split"] = "test"
     frame.loc[:1, "split"] = "train"
+    reduced = reduce_customers(frame.assign(split="train"), SegmentationParams())[0].to_pandas()
+    reduced["split"] = frame["split"].to_numpy()
     with pytest.raises(SegmentationError, match=r"only 2 customers in the train split, fewer than n_segments=3"):
-        segment_customers(frame, SegmentationParams(n_segments=3))
+        segment_customers(reduced, 3, 0)
 
 
 def test_too_many_components_is_a_parameter_error():
     frame, _ = blob_features(n_rows=100)
-    with pytest.raises(ParameterError, match="var n_components=50 is more than the 18 components"):
-        segment_customers(frame, SegmentationParams(n_components=50))
+    with pytest.raises(ParameterError, match="var n_components=50 is more than the 18 dimensions"):
+        reduce_customers(frame, SegmentationParams(n_components=50))
 
 
 def test_relations_read_a_duckdb_relation_through_arrow():

@@ -1,7 +1,14 @@
--- The segments are exactly 1..n_segments, each with at least one customer.
--- Returns a row when the ids found differ from 1..k.
+-- The segments are exactly 1..k, k being the one selected in segment_elbow, each with
+-- at least one customer. Returns a row when the ids found differ from 1..k.
 
 with
+
+selected as (
+
+    select k from {{ ref('segment_elbow') }}
+    where is_selected
+
+),
 
 found as (
 
@@ -15,11 +22,17 @@ found as (
 
 final as (
 
-    select * from found
+    select
+        selected.k,
+        found.segment_count,
+        found.min_segment_id,
+        found.max_segment_id
+    from found
+    cross join selected
     where
-        segment_count <> {{ var('n_segments') }}
-        or min_segment_id <> 1
-        or max_segment_id <> {{ var('n_segments') }}
+        found.segment_count <> selected.k
+        or found.min_segment_id <> 1
+        or found.max_segment_id <> selected.k
 
 )
 

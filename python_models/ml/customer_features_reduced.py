@@ -1,0 +1,22 @@
+"""customer_features_reduced: every customer's coordinates after scaling and the reducer.
+
+Fits StandardScaler -> reducer (var reducer: pca, autoencoder or none) on the train split
+of int_customer_features_engineered and reduces every customer.
+"""
+
+from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.params import SegmentationParams
+from segmentation.pipeline import reduce_customers
+from segmentation.relations import relation_to_frame
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    params = SegmentationParams.from_config(dbt.config.get("segmentation_params"))
+    features = relation_to_frame(
+        dbt.ref("int_customer_features_engineered"),
+        columns=["customer_id", "split", *CLUSTERING_FEATURES],
+        order_by="customer_id",
+    )
+    reduced, _ = reduce_customers(features, params)
+    return reduced

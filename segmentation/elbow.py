@@ -1,0 +1,82 @@
+"""The elbow method: k-means for k = 1..elbow_max_k, the knee of the inertia curve.
+
+The knee is found with the Kneedle method (``kneed``: convex, decreasing curve). When
+``n_segments`` is ``auto`` the knee is the k in use. When the curve has no knee, the
+documented fallback is the k >= 2 with the highest silhouette, and a warning says so in
+the build output.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from kneed import KneeLocator
+from sklearn.cluster import KMeans
+
+from segmentation.log import logger
+from segmentation.metrics import clustering_scores, seeded_sample
+from segmentation.params import SegmentationParams
+from segmentation.pipeline import component_columns, train_mask
+
+#: k-means restarts at each k of the elbow curve.
+ELBOW_N_INIT = 4
+
+
+def find_knee(ks: np.ndarray, inertias: np.ndarray) -> int | None:
+    """The knee of a decreasing convex inertia curve (Kneedle), or None when there is none."""
+    if len(ks) < 3:
+        return None
+    locator = KneeLocator(list(ks), list(inertias), curve="convex", direction="decreasing", S=1.0)
+    return None if locator.knee is None else int(locator.knee)
+
+
+def elbow_ks(params: SegmentationParams, n_rows: int) -> np.ndarray:
+    """k = 1 .. max(elbow_max_k, n_segments), at most the number of rows."""
+    top = max(params.elbow_max_k, params.n_segments or 0)
+    return np.arange(1, min(top, n_rows) + 1)
+
+
+def elbow_curve(reduced_train: np.ndarray, params: SegmentationParams) -> pd.DataFrame:
+    """One row per k: inertia on a seeded sample of the train rows (at most
+    ``elbow_sample_size``), and for k >= 2 silhouette (on at most
+    ``silhouette_sample_size`` rows), Davies-Bouldin and Calinski-Harabasz."""
+    sample = reduced_train[seeded_sample(len(reduced_train), params.elbow_sample_size, params.random_seed)]
+    rows = []
+    ks = elbow_ks(params, len(sample))
+    for k in ks:
+        model = KMeans(n_clusters=int(k), n_init=ELBOW_N_INIT, random_state=params.random_seed).fit(sample)
+        scores = clustering_scores(sample, model.labels_, params.silhouette_sample_size, params.random_seed)
+        rows.append({"k": int(k), "inertia": float(model.inertia_), **scores})
+        logger.info(f"elbow k={k}/{ks[-1]}: inertia {model.inertia_:,.1f}, silhouette {scores['silhouette']:.3f}")
+    curve = pd.DataFrame(rows)
+    knee = find_knee(curve["k"].to_numpy(), curve["inertia"].to_numpy())
+    curve["is_knee"] = curve["k"] == knee
+    selected = choose_n_segments(curve, params, knee)
+    curve["is_selected"] = curve["k"] == selected
+    curve["elbow_sample_size"] = len(sample)
+    return curve
+
+
+def choose_n_segments(curve: pd.DataFrame, params: SegmentationParams, knee: int | None) -> int:
+    """The k in use: ``n_segments`` when it is a number; for ``auto`` the knee, or the
+    k >= 2 with the highest silhouette when there is no knee."""
+    if params.n_segments is not None:
+        return params.n_segments
+    if knee is not None:
+        logger.info(f"n_segments auto: the knee of the elbow curve is k={knee}")
+        return knee
+    candidates = curve[curve["k"] >= 2].dropna(subset=["silhouette"])
+    if candidates.empty:
+        logger.warning("n_segments auto: no knee and no silhouette to fall back on; using k=1")
+        return 1
+    best = int(candidates.loc[candidates["silhouette"].idxmax(), "k"])
+    logger.warning(
+        f"n_segments auto: the elbow curve has no knee; falling back to k={best}, the k with the highest silhouette"
+    )
+    return best
+
+
+def elbow_table(reduced: pd.DataFrame, params: SegmentationParams) -> pd.DataFrame:
+    """The elbow curve of the train rows of ``customer_features_reduced``."""
+    train = reduced.loc[train_mask(reduced), component_columns(reduced)].to_numpy(dtype=np.float64)
+    return elbow_curve(train, params)

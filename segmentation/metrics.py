@@ -1,0 +1,96 @@
+"""Cluster quality measures, computed the same way for every table that reports them.
+
+Silhouette is quadratic in the number of rows, so it is computed on a seeded sample of at
+most ``sample_size`` rows; Davies-Bouldin and Calinski-Harabasz are linear and use every
+row. Measures that need two or more segments are NaN for a single one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import (
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    pairwise_distances,
+    silhouette_samples,
+    silhouette_score,
+)
+
+
+def seeded_sample(n_rows: int, sample_size: int, seed: int) -> np.ndarray:
+    """Sorted row positions of a seeded sample of at most ``sample_size`` of ``n_rows``."""
+    if n_rows <= sample_size:
+        return np.arange(n_rows)
+    return np.sort(np.random.default_rng(seed).choice(n_rows, size=sample_size, replace=False))
+
+
+def inertia(values: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> float:
+    """Sum of squared distances of the rows to the centroid of their label."""
+    return float(((values - centroids[labels]) ** 2).sum())
+
+
+def clustering_scores(values: np.ndarray, labels: np.ndarray, sample_size: int, seed: int) -> dict[str, float]:
+    """Silhouette (sampled), Davies-Bouldin and Calinski-Harabasz of ``labels`` on ``values``."""
+    n_labels = len(np.unique(labels))
+    if n_labels < 2 or n_labels >= len(values):
+        return {"silhouette": np.nan, "davies_bouldin": np.nan, "calinski_harabasz": np.nan}
+    sample = seeded_sample(len(values), sample_size, seed)
+    sampled_labels = labels[sample]
+    silhouette = (
+        float(silhouette_score(values[sample], sampled_labels))
+        if 2 <= len(np.unique(sampled_labels)) < len(sample)
+        else np.nan
+    )
+    return {
+        "silhouette": silhouette,
+        "davies_bouldin": float(davies_bouldin_score(values, labels)),
+        "calinski_harabasz": float(calinski_harabasz_score(values, labels)),
+    }
+
+
+def label_centroids(values: np.ndarray, labels: np.ndarray, label_values: np.ndarray) -> np.ndarray:
+    """The mean of the rows of each label, in the order of ``label_values``."""
+    return np.vstack([values[labels == label].mean(axis=0) for label in label_values])
+
+
+def segment_quality(
+    values: np.ndarray,
+    segment_ids: np.ndarray,
+    centroids: np.ndarray,
+    centroid_ids: np.ndarray,
+    sample_size: int,
+    seed: int,
+) -> pd.DataFrame:
+    """Per segment: size, mean silhouette (of its sampled members), mean and 90th
+    percentile distance to its centroid, and the nearest other centroid.
+
+    ``centroids[i]`` is the centroid of segment ``centroid_ids[i]``.
+    """
+    position = {segment: index for index, segment in enumerate(centroid_ids)}
+    own = centroids[[position[segment] for segment in segment_ids]]
+    distance = np.sqrt(((values - own) ** 2).sum(axis=1))
+    sample = seeded_sample(len(values), sample_size, seed)
+    silhouettes = np.full(len(values), np.nan)
+    if 2 <= len(np.unique(segment_ids[sample])) < len(sample):
+        silhouettes[sample] = silhouette_samples(values[sample], segment_ids[sample])
+    between = pairwise_distances(centroids)
+    np.fill_diagonal(between, np.inf)
+    rows = []
+    for index, segment in enumerate(centroid_ids):
+        members = segment_ids == segment
+        member_silhouettes = silhouettes[members]
+        member_silhouettes = member_silhouettes[~np.isnan(member_silhouettes)]
+        nearest = int(np.argmin(between[index])) if len(centroid_ids) > 1 else None
+        rows.append(
+            {
+                "segment_id": int(segment),
+                "customer_count": int(members.sum()),
+                "mean_silhouette": float(member_silhouettes.mean()) if len(member_silhouettes) else np.nan,
+                "mean_distance_to_centroid": float(distance[members].mean()) if members.any() else np.nan,
+                "p90_distance_to_centroid": float(np.quantile(distance[members], 0.9)) if members.any() else np.nan,
+                "nearest_segment_id": None if nearest is None else int(centroid_ids[nearest]),
+                "distance_to_nearest_centroid": np.nan if nearest is None else float(between[index, nearest]),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,68 @@
+"""The reducers the segment model can use between scaling and k-means.
+
+``pca`` (scikit-learn's PCA), ``autoencoder`` (:class:`~segmentation.autoencoder.
+AutoencoderReducer`, Keras) and ``none`` (identity: k-means on the scaled features) all
+share scikit-learn's transformer interface, so any of them sits in the same ``Pipeline``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import TransformerMixin
+from sklearn.decomposition import PCA
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from segmentation.params import ParameterError, SegmentationParams
+
+
+def n_reduced_dimensions(scaled_train: np.ndarray, n_components: int | float, random_state: int) -> int:
+    """How many dimensions the reducers keep.
+
+    A count is taken as it is; a share of variance becomes the number of principal
+    components that keep that share, so PCA and the autoencoder compare at one size.
+    """
+    if isinstance(n_components, int):
+        return n_components
+    return int(
+        PCA(n_components=n_components, svd_solver="full", random_state=random_state).fit(scaled_train).n_components_
+    )
+
+
+def make_reducer(name: str, n_dimensions: int, params: SegmentationParams) -> TransformerMixin:
+    """An unfitted reducer keeping ``n_dimensions`` (ignored by ``none``)."""
+    if name == "pca":
+        return PCA(n_components=n_dimensions, svd_solver="full", random_state=params.random_seed)
+    if name == "autoencoder":
+        from segmentation.autoencoder import AutoencoderReducer  # TensorFlow only when asked for
+
+        return AutoencoderReducer(
+            n_components=n_dimensions,
+            hidden_layers=params.autoencoder_hidden_layers,
+            epochs=params.autoencoder_epochs,
+            batch_size=params.autoencoder_batch_size,
+            patience=params.autoencoder_patience,
+            max_train_samples=params.autoencoder_sample_size,
+            random_state=params.random_seed,
+        )
+    if name == "none":
+        return FunctionTransformer(None, feature_names_out="one-to-one")
+    raise ValueError(f"unknown reducer {name!r}")
+
+
+def fit_reduction(train: np.ndarray, params: SegmentationParams, reducer: str | None = None) -> Pipeline:
+    """Fit ``StandardScaler -> reducer`` on the train rows."""
+    scaler = StandardScaler().fit(train)
+    name = reducer or params.reducer
+    if name == "none":
+        n_dimensions = train.shape[1]
+    else:
+        n_dimensions = n_reduced_dimensions(scaler.transform(train), params.n_components, params.random_seed)
+    if n_dimensions > min(train.shape):
+        raise ParameterError(
+            f"var n_components={params.n_components} is more than the {min(train.shape)} dimensions that "
+            f"{train.shape[0]} train customers and {train.shape[1]} features allow. "
+            "Set it with: dbt build --vars '{n_components: 0.9}'"
+        )
+    reducer_step = make_reducer(name, n_dimensions, params).fit(scaler.transform(train))
+    return Pipeline([("scale", scaler), ("reduce", reducer_step)])

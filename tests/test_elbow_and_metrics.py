@@ -1,0 +1,156 @@
+"""Knee detection, the elbow table, the cluster measures and the diagnostic tables."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import make_blobs
+
+from segmentation.diagnostics import pca_components, reducer_comparison, segment_quality_by_split, segmentation_metrics
+from segmentation.elbow import choose_n_segments, elbow_curve, find_knee
+from segmentation.metrics import clustering_scores, inertia, seeded_sample, segment_quality
+from segmentation.params import SegmentationParams
+from segmentation.pipeline import reduce_customers, segment_customers
+from tests.conftest import blob_features
+
+
+def test_knee_of_a_curve_with_a_known_elbow():
+    ks = np.arange(1, 11)
+    inertia_values = np.array([1000, 520, 260, 120, 110, 101, 93, 86, 80, 75], dtype=float)
+    assert find_knee(ks, inertia_values) == 4
+
+
+def test_no_knee_on_a_straight_line_or_a_short_curve():
+    assert find_knee(np.arange(1, 8), np.linspace(100, 40, 7)) is None
+    assert find_knee(np.array([1, 2]), np.array([10.0, 5.0])) is None
+
+
+def test_elbow_curve_finds_the_number_of_blobs():
+    values, _ = make_blobs(
+        n_samples=1500, centers=4, n_features=5, cluster_std=0.8, center_box=(-15, 15), random_state=1
+    )
+    curve = elbow_curve(values, SegmentationParams(n_segments=None, elbow_max_k=8, silhouette_sample_size=500))
+    assert curve["k"].tolist() == list(range(1, 9))
+    assert curve["inertia"].is_monotonic_decreasing
+    assert curve.loc[curve["is_knee"], "k"].tolist() == [4]
+    assert curve.loc[curve["is_selected"], "k"].tolist() == [4]
+    assert np.isnan(curve.loc[0, "silhouette"])
+    assert curve.loc[curve["silhouette"].idxmax(), "k"] == 4
+
+
+def test_elbow_range_reaches_a_larger_fixed_k_and_marks_it():
+    values, _ = make_blobs(n_samples=300, centers=3, n_features=3, random_state=0)
+    curve = elbow_curve(values, SegmentationParams(n_segments=12, elbow_max_k=5, silhouette_sample_size=300))
+    assert curve["k"].max() == 12
+    assert curve.loc[curve["is_selected"], "k"].tolist() == [12]
+
+
+def test_elbow_uses_a_seeded_sample_of_at_most_elbow_sample_size():
+    values, _ = make_blobs(n_samples=2000, centers=3, n_features=3, random_state=0)
+    params = SegmentationParams(elbow_sample_size=500, elbow_max_k=4)
+    first, second = elbow_curve(values, params), elbow_curve(values, params)
+    assert (first["elbow_sample_size"] == 500).all()
+    pd.testing.assert_frame_equal(first, second)
+
+
+def test_auto_without_a_knee_falls_back_to_best_silhouette_and_says_so(caplog, monkeypatch):
+    import segmentation.elbow as elbow
+
+    monkeypatch.setattr(elbow, "logger", logging.getLogger("segmentation.test"))
+    curve = pd.DataFrame({"k": [1, 2, 3, 4], "silhouette": [np.nan, 0.3, 0.6, 0.5]})
+    with caplog.at_level(logging.WARNING, logger="segmentation.test"):
+        assert choose_n_segments(curve, SegmentationParams(n_segments=None), knee=None) == 3
+    assert "no knee; falling back to k=3, the k with the highest silhouette" in caplog.text
+    assert choose_n_segments(curve, SegmentationParams(n_segments=None), knee=2) == 2
+    assert choose_n_segments(curve, SegmentationParams(n_segments=4), knee=2) == 4
+
+
+def test_scores_on_known_structure():
+    values, labels = make_blobs(n_samples=900, centers=3, n_features=4, cluster_std=0.5, random_state=1)
+    good = clustering_scores(values, labels, sample_size=300, seed=0)
+    shuffled = clustering_scores(values, np.random.default_rng(0).permutation(labels), sample_size=300, seed=0)
+    assert good["silhouette"] > 0.7 > shuffled["silhouette"]
+    assert good["davies_bouldin"] < 0.5 < shuffled["davies_bouldin"]
+    assert good["calinski_harabasz"] > 10 * shuffled["calinski_harabasz"]
+    single = clustering_scores(values, np.zeros(900, dtype=int), sample_size=300, seed=0)
+    assert all(np.isnan(value) for value in single.values())
+
+
+def test_inertia_and_sampling():
+    values = np.array([[0.0, 0.0], [2.0, 0.0], [10.0, 10.0]])
+    assert inertia(values, np.array([0, 0, 1]), np.array([[1.0, 0.0], [10.0, 10.0]])) == 2.0
+    sample = seeded_sample(100, 10, seed=3)
+    assert len(sample) == 10 and (np.diff(sample) > 0).all()
+    np.testing.assert_array_equal(sample, seeded_sample(100, 10, seed=3))
+    np.testing.assert_array_equal(seeded_sample(5, 10, seed=3), np.arange(5))
+
+
+def test_segment_quality_separates_crisp_from_fuzzy():
+    rng = np.random.default_rng(0)
+    crisp = rng.normal([0, 0], 0.1, size=(200, 2))
+    fuzzy = rng.normal([3, 0], 1.5, size=(200, 2))
+    values = np.vstack([crisp, fuzzy])
+    ids = np.repeat([1, 2], 200)
+    centroids = np.array([[0.0, 0.0], [3.0, 0.0]])
+    quality = segment_quality(values, ids, centroids, np.array([1, 2]), sample_size=400, seed=0).set_index("segment_id")
+    assert quality.loc[1, "mean_silhouette"] > quality.loc[2, "mean_silhouette"]
+    assert quality.loc[1, "p90_distance_to_centroid"] < quality.loc[2, "mean_distance_to_centroid"]
+    assert quality.loc[1, "nearest_segment_id"] == 2
+    assert quality.loc[1, "distance_to_nearest_centroid"] == pytest.approx(3.0)
+
+
+@pytest.fixture(scope="module")
+def blobs_build():
+    features, _ = blob_features(n_rows=1000)
+    params = SegmentationParams(n_segments=3, silhouette_sample_size=400)
+    reduced_table, _ = reduce_customers(features, params)
+    reduced = reduced_table.to_pandas()
+    segments = segment_customers(reduced, 3, params.random_seed)[0].to_pandas()
+    elbow = elbow_curve(reduced.loc[reduced["split"] == "train", ["component_1", "component_2"]].to_numpy(), params)
+    return features, reduced, segments, elbow, params
+
+
+def test_segmentation_metrics_on_known_structure(blobs_build):
+    _, reduced, segments, elbow, params = blobs_build
+    metrics = segmentation_metrics(reduced, segments, elbow, params).iloc[0]
+    assert metrics["n_segments"] == 3
+    assert metrics["train_customer_count"] + metrics["test_customer_count"] == 1000
+    assert metrics["test_generalisation_ari"] == pytest.approx(1.0)
+    assert metrics["train_silhouette"] > 0.6 and metrics["test_silhouette"] > 0.6
+    assert metrics["test_inertia"] < metrics["train_inertia"]  # 200 test rows vs 800 train rows
+
+
+def test_segment_quality_by_split_has_each_segment_and_split(blobs_build):
+    _, reduced, segments, _, params = blobs_build
+    quality = segment_quality_by_split(reduced, segments, params)
+    assert sorted(zip(quality["segment_id"], quality["split"], strict=True)) == [
+        (s, split) for s in (1, 2, 3) for split in ("test", "train")
+    ]
+    assert quality["customer_count"].sum() == 1000
+
+
+def test_pca_components_table(blobs_build):
+    features, *_ = blobs_build
+    table = pca_components(features, SegmentationParams(n_components=3))
+    n_features = 18
+    assert len(table) == n_features * n_features
+    per_component = table.groupby("component")
+    np.testing.assert_allclose(per_component["loading"].apply(lambda x: (x**2).sum()), 1.0)
+    assert table["cumulative_explained_variance_ratio"].max() == pytest.approx(1.0)
+    assert table.loc[table["is_kept"], "component"].unique().tolist() == [1, 2, 3]
+
+
+def test_reducer_comparison_rows_compare(blobs_build):
+    features, *_ = blobs_build
+    params = SegmentationParams(n_components=2, silhouette_sample_size=300, autoencoder_epochs=10)
+    table = reducer_comparison(features, params, n_segments=3).set_index("reducer")
+    assert table.index.tolist() == ["pca", "autoencoder", "none"]
+    assert table.loc["none", "test_reconstruction_r2"] == pytest.approx(1.0)
+    assert table.loc["none", "n_dimensions"] == 18
+    assert table.loc[["pca", "autoencoder"], "n_dimensions"].tolist() == [2, 2]
+    assert table.loc["pca", "test_reconstruction_r2"] < 1
+    assert table["is_selected_reducer"].tolist() == [True, False, False]
+    assert (table["test_silhouette"] > 0.5).all()
