@@ -28,7 +28,12 @@
     {%- elif name.endswith('.csv') or name.endswith('.csv.gz') -%}
         {#- all_varchar: every value arrives as text and is typed in stg_customers, so a
             bad value becomes a rejected row instead of a failed load. -#}
-        {{ return('read_csv(' ~ literal ~ ', header = true, all_varchar = true)') }}
+        {#- null_padding: a short line gets nulls (and is rejected as missing values)
+            instead of failing the whole load. Compression (.gz) and the delimiter are
+            detected by DuckDB's sniffer. -#}
+        {{ return(
+            'read_csv(' ~ literal ~ ', header = true, all_varchar = true, null_padding = true)'
+        ) }}
     {%- else -%}
         {{ exceptions.raise_compiler_error(
             "customers_path '" ~ path ~ "' is not a supported file: use a .csv, .csv.gz or "
@@ -56,7 +61,8 @@
             ~ (missing | map('upper') | join(', ')) ~ ". Columns found: "
             ~ (found | join(', ')) ~ ". Rename the headers (case and surrounding spaces "
             ~ "do not matter) or pass a file with the columns of the Credit Card Dataset "
-            ~ "for Clustering."
+            ~ "for Clustering. If all the names arrive as one column, the delimiter could "
+            ~ "not be detected: use commas or semicolons."
         ) }}
     {%- endif -%}
     {{ return(by_name) }}
@@ -82,4 +88,8 @@
         {{- "," if not loop.last }}
         {%- endfor %}
     from {{ reader }}
+    {#- dbt build --empty limits refs by itself, but not a file read. #}
+    {%- if flags.EMPTY and var('customers_path') %}
+    limit 0
+    {%- endif %}
 {% endmacro %}

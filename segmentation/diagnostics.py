@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
@@ -21,38 +22,104 @@ from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.log import logger
 from segmentation.metrics import clustering_scores, inertia, label_centroids, segment_quality
 from segmentation.params import REDUCERS, SegmentationParams
-from segmentation.pipeline import N_INIT, component_columns, feature_matrix, train_mask
+from segmentation.pipeline import N_INIT, component_columns, feature_matrix, train_mask, varying_features
 from segmentation.reducers import fit_reduction, n_reduced_dimensions
+from segmentation.relations import frame_to_arrow
+
+PCA_COMPONENTS_SCHEMA = pa.schema(
+    [
+        ("component", pa.int32()),
+        ("feature", pa.string()),
+        ("loading", pa.float64()),
+        ("explained_variance_ratio", pa.float64()),
+        ("cumulative_explained_variance_ratio", pa.float64()),
+        ("is_kept", pa.bool_()),
+    ]
+)
+REDUCER_COMPARISON_SCHEMA = pa.schema(
+    [
+        ("reducer", pa.string()),
+        ("n_dimensions", pa.int32()),
+        ("test_reconstruction_r2", pa.float64()),
+        ("test_silhouette", pa.float64()),
+        ("test_davies_bouldin", pa.float64()),
+        ("fit_seconds", pa.float64()),
+        ("is_selected_reducer", pa.bool_()),
+    ]
+)
+_SCORES = ("inertia", "silhouette", "davies_bouldin", "calinski_harabasz")
+SEGMENTATION_METRICS_SCHEMA = pa.schema(
+    [
+        ("built_at", pa.timestamp("us")),
+        ("n_segments", pa.int32()),
+        ("n_segments_requested", pa.string()),
+        ("knee_k", pa.int32()),
+        ("reducer", pa.string()),
+        ("n_components_requested", pa.string()),
+        ("n_dimensions", pa.int32()),
+        ("random_seed", pa.int64()),
+        ("elbow_sample_size", pa.int64()),
+        ("silhouette_sample_size", pa.int64()),
+        ("train_customer_count", pa.int64()),
+        ("test_customer_count", pa.int64()),
+        *[(f"{split}_{score}", pa.float64()) for split in ("train", "test") for score in _SCORES],
+        ("test_generalisation_ari", pa.float64()),
+    ]
+)
+SEGMENT_QUALITY_SCHEMA = pa.schema(
+    [
+        ("segment_id", pa.int32()),
+        ("split", pa.string()),
+        ("customer_count", pa.int64()),
+        ("mean_silhouette", pa.float64()),
+        ("mean_distance_to_centroid", pa.float64()),
+        ("p90_distance_to_centroid", pa.float64()),
+        ("nearest_segment_id", pa.int32()),
+        ("distance_to_nearest_centroid", pa.float64()),
+    ]
+)
 
 
-def pca_components(features: pd.DataFrame, params: SegmentationParams) -> pd.DataFrame:
+def _varying_train_and_test(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Train and test rows of the clustering features that vary on train, and their names."""
+    matrix = feature_matrix(features)
+    is_train = train_mask(features)
+    varies = varying_features(matrix[is_train])
+    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
+    return matrix[is_train][:, varies], matrix[~is_train][:, varies], names
+
+
+def pca_components(features: pd.DataFrame, params: SegmentationParams) -> pa.Table:
     """One row per principal component and feature: the loading, and the component's
     explained and cumulative explained variance (PCA of the scaled train features)."""
-    train = feature_matrix(features)[train_mask(features)]
+    if features.empty:
+        return PCA_COMPONENTS_SCHEMA.empty_table()
+    train, _, names = _varying_train_and_test(features)
     scaled = StandardScaler().fit_transform(train)
     pca = PCA(svd_solver="full", random_state=params.random_seed).fit(scaled)
     kept = n_reduced_dimensions(scaled, params.n_components, params.random_seed)
     n_components, n_features = pca.components_.shape
     component = np.repeat(np.arange(1, n_components + 1), n_features)
-    return pd.DataFrame(
+    table = pd.DataFrame(
         {
             "component": component.astype(np.int32),
-            "feature": np.tile(np.asarray(CLUSTERING_FEATURES, dtype=object), n_components),
+            "feature": np.tile(np.asarray(names, dtype=object), n_components),
             "loading": pca.components_.ravel(),
             "explained_variance_ratio": np.repeat(pca.explained_variance_ratio_, n_features),
             "cumulative_explained_variance_ratio": np.repeat(np.cumsum(pca.explained_variance_ratio_), n_features),
             "is_kept": component <= kept,
         }
     )
+    return frame_to_arrow(table, PCA_COMPONENTS_SCHEMA)
 
 
-def reducer_comparison(features: pd.DataFrame, params: SegmentationParams, n_segments: int) -> pd.DataFrame:
+def reducer_comparison(features: pd.DataFrame, params: SegmentationParams, n_segments: int) -> pa.Table:
     """One row per reducer (none, pca, autoencoder) at the same size, measured on the test
     split in the scaled feature space, so that the rows compare: reconstruction R-squared,
     and silhouette and Davies-Bouldin of the k-means segments fitted on its train rows."""
-    matrix = feature_matrix(features)
-    is_train = train_mask(features)
-    train, test = matrix[is_train], matrix[~is_train]
+    if features.empty:
+        return REDUCER_COMPARISON_SCHEMA.empty_table()
+    train, test, _ = _varying_train_and_test(features)
     rows = []
     for name in REDUCERS:
         started = time.perf_counter()
@@ -80,7 +147,7 @@ def reducer_comparison(features: pd.DataFrame, params: SegmentationParams, n_seg
             }
         )
         logger.info(f"reducer comparison: {name} done in {fit_seconds:.1f} s")
-    return pd.DataFrame(rows)
+    return frame_to_arrow(pd.DataFrame(rows), REDUCER_COMPARISON_SCHEMA)
 
 
 def _split_values(reduced: pd.DataFrame, segments: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -94,11 +161,13 @@ def segmentation_metrics(
     segments: pd.DataFrame,
     elbow: pd.DataFrame,
     params: SegmentationParams,
-) -> pd.DataFrame:
+) -> pa.Table:
     """One row for the build: parameters, split sizes, inertia, silhouette,
     Davies-Bouldin and Calinski-Harabasz on train and on test, and the generalisation
     score (adjusted Rand index between the test customers' segments from the
     train-fitted model and from k-means fitted on the test split alone)."""
+    if segments.empty:
+        return SEGMENTATION_METRICS_SCHEMA.empty_table()
     values, segment_ids, is_train = _split_values(reduced, segments)
     ids = np.unique(segment_ids[is_train])
     centroids = label_centroids(values[is_train], segment_ids[is_train], ids)
@@ -130,13 +199,15 @@ def segmentation_metrics(
         row["test_generalisation_ari"] = float(adjusted_rand_score(labels[~is_train], own.labels_))
     else:
         row["test_generalisation_ari"] = np.nan
-    return pd.DataFrame([row])
+    return frame_to_arrow(pd.DataFrame([row]), SEGMENTATION_METRICS_SCHEMA)
 
 
-def segment_quality_by_split(reduced: pd.DataFrame, segments: pd.DataFrame, params: SegmentationParams) -> pd.DataFrame:
+def segment_quality_by_split(reduced: pd.DataFrame, segments: pd.DataFrame, params: SegmentationParams) -> pa.Table:
     """One row per segment and split: how crisp the segment is (see
     :func:`segmentation.metrics.segment_quality`). Centroids are the means of the
     segment's train customers in the reduced space."""
+    if segments.empty:
+        return SEGMENT_QUALITY_SCHEMA.empty_table()
     values, segment_ids, is_train = _split_values(reduced, segments)
     ids = np.unique(segment_ids[is_train])
     centroids = label_centroids(values[is_train], segment_ids[is_train], ids)
@@ -147,4 +218,5 @@ def segment_quality_by_split(reduced: pd.DataFrame, segments: pd.DataFrame, para
         )
         frames.append(quality.assign(split=split))
     result = pd.concat(frames, ignore_index=True)
-    return result[["segment_id", "split", *[c for c in result.columns if c not in ("segment_id", "split")]]]
+    result["nearest_segment_id"] = result["nearest_segment_id"].astype("Int32")
+    return frame_to_arrow(result, SEGMENT_QUALITY_SCHEMA)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from kneed import KneeLocator
 from sklearn.cluster import KMeans
 
@@ -17,6 +18,7 @@ from segmentation.log import logger
 from segmentation.metrics import clustering_scores, seeded_sample
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import component_columns, train_mask
+from segmentation.relations import frame_to_arrow
 
 #: k-means restarts at each k of the elbow curve.
 ELBOW_N_INIT = 4
@@ -76,7 +78,22 @@ def choose_n_segments(curve: pd.DataFrame, params: SegmentationParams, knee: int
     return best
 
 
-def elbow_table(reduced: pd.DataFrame, params: SegmentationParams) -> pd.DataFrame:
+ELBOW_SCHEMA = pa.schema(
+    [
+        ("k", pa.int32()),
+        ("inertia", pa.float64()),
+        ("silhouette", pa.float64()),
+        ("davies_bouldin", pa.float64()),
+        ("calinski_harabasz", pa.float64()),
+        ("is_knee", pa.bool_()),
+        ("is_selected", pa.bool_()),
+        ("elbow_sample_size", pa.int64()),
+    ]
+)
+
+
+def elbow_table(reduced: pd.DataFrame, params: SegmentationParams) -> pa.Table:
     """The elbow curve of the train rows of ``customer_features_reduced``."""
     train = reduced.loc[train_mask(reduced), component_columns(reduced)].to_numpy(dtype=np.float64)
-    return elbow_curve(train, params)
+    curve = elbow_curve(train, params) if len(train) else pd.DataFrame()
+    return frame_to_arrow(curve, ELBOW_SCHEMA)

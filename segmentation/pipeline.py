@@ -91,15 +91,37 @@ def check_fit_size(n_segments: int, n_train: int) -> None:
         )
 
 
-def reduce_customers(features: pd.DataFrame, params: SegmentationParams) -> tuple[pa.Table, Pipeline]:
+def varying_features(train: np.ndarray, names: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
+    """Which features vary on the train rows. A constant feature (for example one made
+    from a column that is empty for every customer) says nothing about behaviour: it is
+    left out of clustering, with a warning in the build output."""
+    varies = np.ptp(train, axis=0) > 0 if len(train) else np.ones(train.shape[1], dtype=bool)
+    constant = [name for name, keep in zip(names, varies, strict=True) if not keep]
+    if constant:
+        logger.warning(f"constant features left out of clustering (same value for every train customer): {constant}")
+    if not varies.any():
+        raise SegmentationError(
+            "every clustering feature is constant on the train split: these customers cannot be told apart. "
+            "Check the customers file: are the amount and frequency columns filled?"
+        )
+    return varies
+
+
+def reduce_customers(features: pd.DataFrame, params: SegmentationParams) -> tuple[pa.Table, Pipeline | None]:
     """Fit ``StandardScaler -> reducer`` on the train split; reduce every customer.
 
     Returns the table ``customer_id, split, component_1..component_d`` (one row per
-    input row, same order) and the fitted pipeline.
+    input row, same order) and the fitted pipeline (None for no input rows, as in
+    ``dbt build --empty``).
     """
+    if features.empty:
+        return pa.schema(
+            [("customer_id", pa.string()), ("split", pa.string()), (f"{COMPONENT_PREFIX}1", pa.float64())]
+        ).empty_table(), None
     matrix = feature_matrix(features)
     is_train = train_mask(features)
     check_fit_size(max(params.n_segments or 2, 2), int(is_train.sum()))
+    matrix = matrix[:, varying_features(matrix[is_train])]
     reduction = fit_reduction(matrix[is_train], params)
     reduced = reduction.transform(matrix)
     logger.info(
@@ -128,13 +150,15 @@ def segment_numbering(train_labels: np.ndarray, centroids: np.ndarray) -> np.nda
     return numbering
 
 
-def segment_customers(reduced: pd.DataFrame, n_segments: int, random_seed: int) -> tuple[pa.Table, KMeans]:
+def segment_customers(reduced: pd.DataFrame, n_segments: int, random_seed: int) -> tuple[pa.Table, KMeans | None]:
     """Fit k-means with ``n_segments`` on the reduced train rows; assign everyone.
 
     ``reduced`` has ``customer_id``, ``split`` and the component columns. Returns the
     segment table (:data:`SEGMENT_SCHEMA`, one row per input row, same order) and the
     fitted k-means.
     """
+    if reduced.empty:
+        return SEGMENT_SCHEMA.empty_table(), None
     values = reduced[component_columns(reduced)].to_numpy(dtype=np.float64)
     is_train = train_mask(reduced)
     check_fit_size(n_segments, int(is_train.sum()))
@@ -156,7 +180,10 @@ def segment_customers(reduced: pd.DataFrame, n_segments: int, random_seed: int) 
 
 
 def selected_n_segments(elbow: pd.DataFrame) -> int:
-    """The k marked ``is_selected`` in the elbow table."""
+    """The k marked ``is_selected`` in the elbow table (0 for an empty table, as in
+    ``dbt build --empty``)."""
+    if elbow.empty:
+        return 0
     selected = elbow.loc[elbow["is_selected"], "k"]
     if len(selected) != 1:
         raise SegmentationError(f"segment_elbow must mark exactly one selected k, found {len(selected)}")

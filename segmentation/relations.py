@@ -33,3 +33,14 @@ def relation_to_arrow(relation: Any, columns: Sequence[str] | None = None, order
 def relation_to_frame(relation: Any, columns: Sequence[str] | None = None, order_by: str | None = None) -> pd.DataFrame:
     """Read a DuckDB relation as a pandas DataFrame (through Arrow, not row by row)."""
     return relation_to_arrow(relation, columns, order_by).to_pandas()
+
+
+def frame_to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """A model's result as an Arrow table with exactly ``schema``'s columns and types.
+
+    Writing typed Arrow (rather than pandas) fixes the warehouse column types, also for
+    an empty result (``dbt build --empty``), where pandas would have no types to give.
+    """
+    if frame.empty:
+        return schema.empty_table()
+    return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)

@@ -115,7 +115,7 @@ def blobs_build():
 
 def test_segmentation_metrics_on_known_structure(blobs_build):
     _, reduced, segments, elbow, params = blobs_build
-    metrics = segmentation_metrics(reduced, segments, elbow, params).iloc[0]
+    metrics = segmentation_metrics(reduced, segments, elbow, params).to_pandas().iloc[0]
     assert metrics["n_segments"] == 3
     assert metrics["train_customer_count"] + metrics["test_customer_count"] == 1000
     assert metrics["test_generalisation_ari"] == pytest.approx(1.0)
@@ -125,7 +125,7 @@ def test_segmentation_metrics_on_known_structure(blobs_build):
 
 def test_segment_quality_by_split_has_each_segment_and_split(blobs_build):
     _, reduced, segments, _, params = blobs_build
-    quality = segment_quality_by_split(reduced, segments, params)
+    quality = segment_quality_by_split(reduced, segments, params).to_pandas()
     assert sorted(zip(quality["segment_id"], quality["split"], strict=True)) == [
         (s, split) for s in (1, 2, 3) for split in ("test", "train")
     ]
@@ -134,7 +134,7 @@ def test_segment_quality_by_split_has_each_segment_and_split(blobs_build):
 
 def test_pca_components_table(blobs_build):
     features, *_ = blobs_build
-    table = pca_components(features, SegmentationParams(n_components=3))
+    table = pca_components(features, SegmentationParams(n_components=3)).to_pandas()
     n_features = 18
     assert len(table) == n_features * n_features
     per_component = table.groupby("component")
@@ -146,7 +146,7 @@ def test_pca_components_table(blobs_build):
 def test_reducer_comparison_rows_compare(blobs_build):
     features, *_ = blobs_build
     params = SegmentationParams(n_components=2, silhouette_sample_size=300, autoencoder_epochs=10)
-    table = reducer_comparison(features, params, n_segments=3).set_index("reducer")
+    table = reducer_comparison(features, params, n_segments=3).to_pandas().set_index("reducer")
     assert table.index.tolist() == ["pca", "autoencoder", "none"]
     assert table.loc["none", "test_reconstruction_r2"] == pytest.approx(1.0)
     assert table.loc["none", "n_dimensions"] == 18

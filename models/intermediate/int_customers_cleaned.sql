@@ -5,6 +5,10 @@
 --   * A missing MINIMUM_PAYMENTS is imputed with 0 when the customer paid nothing
 --     (PAYMENTS = 0: no statement needed a minimum payment), else with the smaller of
 --     PAYMENTS and the median minimum payment.
+--   * A column that is empty for every customer has no median: it is imputed with 0, and
+--     the features made from it are then constant and left out of clustering (with a
+--     warning in the build output).
+{{ check_enough_clean_customers() }}
 
 with
 
@@ -37,13 +41,13 @@ cleaned as (
         valid_customers.oneoff_purchases,
         valid_customers.installments_purchases,
         valid_customers.cash_advance,
-        coalesce(valid_customers.credit_limit, medians.median_credit_limit) as credit_limit,
+        coalesce(valid_customers.credit_limit, medians.median_credit_limit, 0) as credit_limit,
         valid_customers.payments,
         coalesce(
             valid_customers.minimum_payments,
             case
                 when valid_customers.payments = 0 then 0
-                else least(valid_customers.payments, medians.median_minimum_payments)
+                else least(valid_customers.payments, coalesce(medians.median_minimum_payments, 0))
             end
         ) as minimum_payments,
 

@@ -1,0 +1,7 @@
+-- Fails the build when more than var rejected_share_error (default 20%) of the source
+-- rows were rejected: the file is probably not what it should be.
+-- Runs after int_customers_cleaned, so that a file with no usable row stops there with
+-- the counts: depends_on: {{ ref('int_customers_cleaned') }}
+{{ config(severity='error') }}
+
+{{ rejected_share_above(var('rejected_share_error')) }}

@@ -1,0 +1,293 @@
+"""Bad input never breaks silently: each case is a real `dbt build` on a crafted file.
+
+A bad file or var stops the build before any model runs, with a message naming the
+problem; a bad row goes to rejected_customers with its reason while the others are
+segmented; every source row is accounted for.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from segmentation.columns import RAW_COLUMNS
+from tests.conftest import DEMO_SEED_CSV, DbtRun, run_dbt
+
+pytestmark = pytest.mark.dbt
+
+#: Small, quick builds: the reducer comparison and a long elbow are not what is tested.
+FAST = {"compare_reducers": False, "elbow_max_k": 4}
+
+
+def demo_rows(n_rows: int = 300) -> pd.DataFrame:
+    """The first demo customers, every value as the text in the seed."""
+    return pd.read_csv(DEMO_SEED_CSV, dtype=str, keep_default_na=False).head(n_rows)
+
+
+def one_line(output: str) -> str:
+    return " ".join(output.split())
+
+
+def build_file(tmp_path, frame: pd.DataFrame, name: str = "customers.csv", **variables) -> tuple[DbtRun, str]:
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    run = run_dbt(tmp_path / "build", "build", variables={**FAST, "customers_path": str(path), **variables})
+    return run, str(path)
+
+
+def assert_stopped_before_any_model(run: DbtRun) -> None:
+    assert run.returncode != 0
+    assert "START sql table model" not in run.output
+    assert "START python table model" not in run.output
+    assert "START seed file" not in run.output
+
+
+def assert_reconciled(run: DbtRun, source_rows: int) -> None:
+    clean = run.scalar("select count(*) from int_customers_cleaned")
+    rejected = run.scalar("select count(*) from rejected_customers")
+    assert clean + rejected == source_rows
+    assert run.scalar("select count(*) from customer_segments") == clean
+    assert run.scalar("select count(*) from dim_customers") == clean
+
+
+# --- files that cannot be used: the build stops before any model, naming the problem ---
+
+
+def test_missing_file(tmp_path):
+    path = tmp_path / "nowhere" / "customers.csv"
+    run = run_dbt(tmp_path / "build", "build", variables={"customers_path": str(path)})
+    assert_stopped_before_any_model(run)
+    assert f"customers_path '{path}' does not exist" in one_line(run.output)
+    assert "Pass an existing .csv, .csv.gz or .parquet file." in one_line(run.output)
+
+
+def test_unsupported_format_names_the_accepted_ones(tmp_path):
+    path = tmp_path / "customers.xlsx"
+    path.write_text("not a spreadsheet")
+    run = run_dbt(tmp_path / "build", "build", variables={"customers_path": str(path)})
+    assert_stopped_before_any_model(run)
+    assert f"customers_path '{path}' is not a supported file: use a .csv, .csv.gz or .parquet file" in one_line(
+        run.output
+    )
+
+
+def test_unreadable_parquet_names_the_path(tmp_path):
+    path = tmp_path / "customers.parquet"
+    path.write_bytes(np.random.default_rng(0).bytes(2000))
+    run = run_dbt(tmp_path / "build", "build", variables={"customers_path": str(path)})
+    assert_stopped_before_any_model(run)
+    assert str(path) in one_line(run.output)
+
+
+@pytest.mark.parametrize(
+    ("drop", "rename", "missing", "found_extra"),
+    [
+        (["TENURE", "PAYMENTS"], {}, "PAYMENTS, TENURE", None),
+        ([], {"BALANCE": "BALANCEE"}, "BALANCE", "BALANCEE"),
+    ],
+)
+def test_missing_or_misspelt_columns_are_listed_with_the_columns_found(tmp_path, drop, rename, missing, found_extra):
+    run, _ = build_file(tmp_path, demo_rows(20).drop(columns=drop).rename(columns=rename))
+    assert_stopped_before_any_model(run)
+    message = one_line(run.output)
+    assert f"is missing required columns: {missing}." in message
+    assert "Columns found: CUST_ID," in message
+    if found_extra:
+        assert found_extra in message
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "customers.csv"
+    path.write_text("")
+    run = run_dbt(tmp_path / "build", "build", variables={"customers_path": str(path)})
+    assert_stopped_before_any_model(run)
+    assert f"no customer rows in {path}: the file is empty." in one_line(run.output)
+
+
+def test_header_only_file(tmp_path):
+    run, path = build_file(tmp_path, demo_rows(0))
+    assert_stopped_before_any_model(run)
+    assert f"no customer rows in {path}: the file has a header but no data rows." in one_line(run.output)
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"n_segments": 0}, "var n_segments must be a whole number of at least 1 or 'auto', got '0'"),
+        ({"n_segments": "many"}, "var n_segments must be a whole number of at least 1 or 'auto', got 'many'"),
+        ({"reducer": "umap"}, "var reducer must be one of pca, autoencoder, none, got 'umap'"),
+        ({"test_share": 1.5}, "var test_share must be a number between 0 and 1 (exclusive), got '1.5'"),
+        ({"n_components": -2}, "var n_components must be a whole number of components (>= 1) or a share"),
+        ({"random_seed": "x"}, "var random_seed must be a whole number of at least 0, got 'x'"),
+    ],
+)
+def test_bad_vars_stop_the_build_naming_the_var_and_the_accepted_values(tmp_path, variables, message):
+    run = run_dbt(tmp_path / "build", "build", variables=variables)
+    assert_stopped_before_any_model(run)
+    assert message in one_line(run.output)
+
+
+# --- files that can be used: bad rows are set aside with a reason, the rest segmented ---
+
+
+def test_bad_values_are_rejected_with_readable_reasons(tmp_path):
+    rows = demo_rows(300)
+    bad = rows.head(9).copy()
+    bad["CUST_ID"] = [f"C9000{i}" for i in range(9)]
+    edits = [
+        ("BALANCE", "abc", "BALANCE is not a number: 'abc'"),
+        ("PURCHASES", "1,5", "PURCHASES is not a number: '1,5'"),
+        ("CUST_ID", "", "CUST_ID is missing"),
+        ("CUST_ID", rows.loc[5, "CUST_ID"], f"CUST_ID {rows.loc[5, 'CUST_ID']} is a duplicate of source row 6"),
+        ("CASH_ADVANCE", "-3", "CASH_ADVANCE is negative: -3"),
+        ("PURCHASES_FREQUENCY", "7", "PURCHASES_FREQUENCY is above 2.0: 7"),
+        ("TENURE", "40", "TENURE is outside 1 to 12: 40"),
+        ("PAYMENTS", "Infinity", "PAYMENTS is not a finite number: Infinity"),
+        ("CREDIT_LIMIT", "nan", "CREDIT_LIMIT is not a finite number: nan"),
+    ]
+    for position, (column, value, _) in enumerate(edits):
+        bad.iloc[position, bad.columns.get_loc(column)] = value
+    frame = pd.concat([rows, bad], ignore_index=True)
+    run, _ = build_file(tmp_path, frame, rejected_share_error=0.5)
+    assert run.returncode == 0, run.output[-3000:]
+    assert_reconciled(run, len(frame))
+    rejects = run.query("select source_row_number, rejection_reason, raw_cust_id from rejected_customers order by 1")
+    assert rejects["rejection_reason"].tolist() == [reason for _, _, reason in edits]
+    assert rejects["source_row_number"].tolist() == list(range(301, 310))
+    assert rejects["raw_cust_id"].iloc[0] == "C90000"
+    # 300 good rows segmented; the summary counts each kind of problem.
+    summary = run.query("select * from rpt_rejection_reasons").set_index("rejection_kind")
+    assert summary.loc["BALANCE is not a number", "rejected_row_count"] == 1
+    assert summary["rejected_row_count"].sum() == 9
+    # 9 of 309 rows is above the 1% warning threshold: the build warns but goes on.
+    assert "WARN" in run.output and "assert_rejected_share_below_warn_threshold" in run.output
+
+
+def test_a_cash_advance_frequency_like_the_public_data_is_clamped_not_rejected(tmp_path):
+    rows = demo_rows(200)
+    rows.loc[0, "CASH_ADVANCE_FREQUENCY"] = "1.5"
+    run, _ = build_file(tmp_path, rows)
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.scalar("select count(*) from rejected_customers") == 0
+    clamped = run.query(
+        "select cash_advance_frequency, is_frequency_clamped from dim_customers where is_frequency_clamped"
+    )
+    assert clamped.to_dict("records") == [{"cash_advance_frequency": 1.0, "is_frequency_clamped": True}]
+
+
+def test_every_row_rejected_stops_with_the_counts_and_keeps_the_last_good_build(tmp_path):
+    good, _ = build_file(tmp_path, demo_rows(200))
+    assert good.returncode == 0, good.output[-3000:]
+    before = good.query("select * from dim_customers order by customer_id")
+    bad = demo_rows(50)
+    bad["BALANCE"] = "n/a"
+    path = tmp_path / "bad.csv"
+    bad.to_csv(path, index=False)
+    run = run_dbt(tmp_path / "build", "build", variables={**FAST, "customers_path": str(path)})
+    assert run.returncode != 0
+    assert (
+        "only 0 clean customers: 50 of 50 source rows were rejected, and 3 are needed for n_segments=3. "
+        "Most common reasons: BALANCE is not a number: 'n/a' (50 rows)"
+    ) in one_line(run.output)
+    # The segment tables and marts of the last good build are untouched...
+    pd.testing.assert_frame_equal(run.query("select * from dim_customers order by customer_id"), before)
+    assert run.scalar("select count(*) from customer_segments") == 200
+    # ...while the rejects of the failed file are there to read.
+    assert run.scalar("select count(*) from rejected_customers") == 50
+
+
+def test_fewer_clean_customers_than_segments(tmp_path):
+    rows = demo_rows(6)
+    rows.loc[2:, "TENURE"] = "0"
+    run, _ = build_file(tmp_path, rows, n_segments=5, rejected_share_error=1)
+    assert run.returncode != 0
+    assert "only 2 clean customers: 4 of 6 source rows were rejected, and 5 are needed for n_segments=5" in one_line(
+        run.output
+    )
+
+
+def test_too_many_rejected_rows_fail_the_build(tmp_path):
+    rows = demo_rows(200)
+    rows.loc[:59, "TENURE"] = "99"
+    run, _ = build_file(tmp_path, rows)
+    assert run.returncode != 0
+    assert "Failure in test assert_rejected_share_below_error_threshold" in one_line(run.output)
+
+
+def test_constant_and_empty_columns_are_left_out_of_clustering_with_a_warning(tmp_path):
+    rows = demo_rows(300)
+    rows["CREDIT_LIMIT"] = ""
+    rows["PRC_FULL_PAYMENT"] = "0"
+    run, _ = build_file(tmp_path, rows)
+    assert run.returncode == 0, run.output[-3000:]
+    assert_reconciled(run, 300)
+    warning = one_line(run.output)
+    assert "constant features left out of clustering" in warning
+    for feature in ("log_credit_limit", "prc_full_payment"):
+        assert feature in warning
+    assert run.scalar("select count(*) from dim_customers where credit_limit is null or isnan(credit_limit)") == 0
+    assert run.scalar("select count(*) from customer_segments where isnan(distance_to_centroid)") == 0
+    assert run.scalar("select count(*) from dim_customers where is_credit_limit_imputed") == 300
+
+
+@pytest.mark.parametrize("name", ["o'brien; drop table x; --.csv", 'quote"d $(rm -rf x) `y`.csv'])
+def test_a_path_with_quotes_or_sql_is_read_as_a_path(tmp_path, name):
+    run, _ = build_file(tmp_path, demo_rows(150), name=name)
+    assert run.returncode == 0, run.output[-3000:]
+    assert_reconciled(run, 150)
+
+
+def test_gzip_compressed_csv(tmp_path):
+    path = tmp_path / "customers.csv.gz"
+    with gzip.open(path, "wt") as handle:
+        demo_rows(150).to_csv(handle, index=False)
+    run = run_dbt(tmp_path / "build", "build", variables={**FAST, "customers_path": str(path)})
+    assert run.returncode == 0, run.output[-3000:]
+    assert_reconciled(run, 150)
+
+
+def test_semicolon_delimited_csv(tmp_path):
+    path = tmp_path / "customers.csv"
+    demo_rows(150).to_csv(path, index=False, sep=";")
+    run = run_dbt(tmp_path / "build", "build", variables={**FAST, "customers_path": str(path)})
+    assert run.returncode == 0, run.output[-3000:]
+    assert_reconciled(run, 150)
+
+
+def garbage_rows(n_rows: int, seed: int) -> pd.DataFrame:
+    """``n_rows`` demo rows, a fifth of them with random garbage in random cells."""
+    rng = np.random.default_rng(seed)
+    rows = pd.read_csv(DEMO_SEED_CSV, dtype=str, keep_default_na=False).sample(n=n_rows, random_state=seed)
+    rows = rows.reset_index(drop=True)
+    junk = ["", " ", "NaN", "-1", "1e999", "\u221e", "12abc", '"', "'", ",", ";", "\\N", "NULL", "0x1F"]
+    junk += ["\uff11\uff12", "- 5"]
+    alphabet = list("abcXYZ019 ,.;:'\"-+e\t")
+    for row in np.flatnonzero(rng.random(n_rows) < 0.2):
+        for column in rng.choice(RAW_COLUMNS, size=rng.integers(1, 4), replace=False):
+            if rng.random() < 0.5:
+                value = str(rng.choice(junk))
+            else:
+                value = "".join(rng.choice(alphabet, size=rng.integers(1, 12)))
+            rows.loc[row, column] = value
+    return rows
+
+
+def test_fuzz_every_source_row_ends_in_clean_or_rejects(tmp_path):
+    frame = garbage_rows(1000, seed=20261127)
+    run, _ = build_file(tmp_path, frame, rejected_share_error=0.5)
+    assert run.returncode == 0, run.output[-3000:]
+    assert_reconciled(run, 1000)
+    rejected = run.scalar("select count(*) from rejected_customers")
+    assert 100 < rejected < 300
+    assert run.scalar("select count(*) from rejected_customers where rejection_reason is null") == 0
+
+
+def test_empty_dry_run_builds_the_schema(tmp_path):
+    run = run_dbt(tmp_path, "build", "--empty")
+    assert run.returncode == 0, run.output[-3000:]
+    assert run.scalar("select count(*) from customer_segments") == 0
+    columns = run.query("select * from dim_customers").columns.tolist()
+    assert columns[:4] == ["customer_id", "segment_id", "split", "distance_to_centroid"]
