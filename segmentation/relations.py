@@ -12,6 +12,8 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from segmentation.columns import CLUSTERING_FEATURES
+
 
 def relation_to_arrow(relation: Any, columns: Sequence[str] | None = None, order_by: str | None = None) -> pa.Table:
     """Read a DuckDB relation (what ``dbt.ref()`` returns on dbt-duckdb) as an Arrow table.
@@ -44,3 +46,9 @@ def frame_to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     if frame.empty:
         return schema.empty_table()
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+
+
+def read_clustering_features(relation: Any) -> pd.DataFrame:
+    """``customer_id``, ``split`` and the clustering features of a features relation
+    (``int_customer_features_engineered``), sorted by ``customer_id``."""
+    return relation_to_frame(relation, columns=["customer_id", "split", *CLUSTERING_FEATURES], order_by="customer_id")

@@ -4,19 +4,14 @@ Fits StandardScaler -> reducer (var reducer: pca, autoencoder or none) on the tr
 of int_customer_features_engineered and reduces every customer.
 """
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import reduce_customers
-from segmentation.relations import relation_to_frame
+from segmentation.relations import read_clustering_features
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     params = SegmentationParams.from_config(dbt.config.get("segmentation_params"))
-    features = relation_to_frame(
-        dbt.ref("int_customer_features_engineered"),
-        columns=["customer_id", "split", *CLUSTERING_FEATURES],
-        order_by="customer_id",
-    )
+    features = read_clustering_features(dbt.ref("int_customer_features_engineered"))
     reduced, _ = reduce_customers(features, params)
     return reduced
