@@ -92,7 +92,10 @@
         {{ exceptions.raise_compiler_error("no customer rows in " ~ path ~ ": the file is empty.") }}
     {%- endif -%}
     {%- do customers_source_columns(reader) -%}
-    {%- set rows = run_query('select count(*) from ' ~ reader).columns[0].values()[0] -%}
+    {#- One row is enough to know the file is not header-only: no full scan here. -#}
+    {%- set rows = run_query(
+        'select count(*) from (select 1 from ' ~ reader ~ ' limit 1) as first_row'
+    ).columns[0].values()[0] -%}
     {%- if rows == 0 -%}
         {{ exceptions.raise_compiler_error(
             "no customer rows in " ~ path ~ ": the file has a header but no data rows."
