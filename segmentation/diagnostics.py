@@ -18,11 +18,10 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.log import logger
 from segmentation.metrics import clustering_scores, inertia, label_centroids, segment_quality
 from segmentation.params import REDUCERS, SegmentationParams
-from segmentation.pipeline import N_INIT, component_columns, feature_matrix, train_mask, varying_features
+from segmentation.pipeline import N_INIT, component_columns, train_mask, usable_feature_matrix
 from segmentation.reducers import fit_reduction, n_reduced_dimensions
 from segmentation.relations import frame_to_arrow
 
@@ -80,13 +79,10 @@ SEGMENT_QUALITY_SCHEMA = pa.schema(
 )
 
 
-def _varying_train_and_test(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Train and test rows of the clustering features that vary on train, and their names."""
-    matrix = feature_matrix(features)
-    is_train = train_mask(features)
-    varies = varying_features(matrix[is_train])
-    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
-    return matrix[is_train][:, varies], matrix[~is_train][:, varies], names
+def _train_and_test(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Train and test rows of the usable clustering features, and their names."""
+    matrix, is_train, names = usable_feature_matrix(features)
+    return matrix[is_train], matrix[~is_train], names
 
 
 def pca_components(features: pd.DataFrame, params: SegmentationParams) -> pa.Table:
@@ -94,7 +90,7 @@ def pca_components(features: pd.DataFrame, params: SegmentationParams) -> pa.Tab
     explained and cumulative explained variance (PCA of the scaled train features)."""
     if features.empty:
         return PCA_COMPONENTS_SCHEMA.empty_table()
-    train, _, names = _varying_train_and_test(features)
+    train, _, names = _train_and_test(features)
     scaled = StandardScaler().fit_transform(train)
     pca = PCA(svd_solver="full", random_state=params.random_seed).fit(scaled)
     kept = n_reduced_dimensions(scaled, params.n_components, params.random_seed)
@@ -119,7 +115,7 @@ def reducer_comparison(features: pd.DataFrame, params: SegmentationParams, n_seg
     and silhouette and Davies-Bouldin of the k-means segments fitted on its train rows."""
     if features.empty:
         return REDUCER_COMPARISON_SCHEMA.empty_table()
-    train, test, _ = _varying_train_and_test(features)
+    train, test, _ = _train_and_test(features)
     rows = []
     for name in REDUCERS:
         started = time.perf_counter()
@@ -150,10 +146,17 @@ def reducer_comparison(features: pd.DataFrame, params: SegmentationParams, n_seg
     return frame_to_arrow(pd.DataFrame(rows), REDUCER_COMPARISON_SCHEMA)
 
 
-def _split_values(reduced: pd.DataFrame, segments: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _segmented_values(
+    reduced: pd.DataFrame, segments: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Reduced coordinates, segment_id and train mask of every customer, the segment ids
+    found on train, and their centroids (the means of the train members)."""
     merged = reduced.merge(segments[["customer_id", "segment_id"]], on="customer_id", validate="one_to_one")
     values = merged[component_columns(reduced)].to_numpy(dtype=np.float64)
-    return values, merged["segment_id"].to_numpy(), train_mask(merged)
+    segment_ids = merged["segment_id"].to_numpy()
+    is_train = train_mask(merged)
+    ids = np.unique(segment_ids[is_train])
+    return values, segment_ids, is_train, ids, label_centroids(values[is_train], segment_ids[is_train], ids)
 
 
 def segmentation_metrics(
@@ -168,11 +171,8 @@ def segmentation_metrics(
     train-fitted model and from k-means fitted on the test split alone)."""
     if segments.empty:
         return SEGMENTATION_METRICS_SCHEMA.empty_table()
-    values, segment_ids, is_train = _split_values(reduced, segments)
-    ids = np.unique(segment_ids[is_train])
-    centroids = label_centroids(values[is_train], segment_ids[is_train], ids)
-    label_of = {segment: index for index, segment in enumerate(ids)}
-    labels = np.array([label_of[segment] for segment in segment_ids])
+    values, segment_ids, is_train, ids, centroids = _segmented_values(reduced, segments)
+    labels = np.searchsorted(ids, segment_ids)  # position of each customer's segment in ids
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
     row: dict[str, object] = {
         "built_at": datetime.now(UTC).replace(tzinfo=None),
@@ -208,9 +208,7 @@ def segment_quality_by_split(reduced: pd.DataFrame, segments: pd.DataFrame, para
     segment's train customers in the reduced space."""
     if segments.empty:
         return SEGMENT_QUALITY_SCHEMA.empty_table()
-    values, segment_ids, is_train = _split_values(reduced, segments)
-    ids = np.unique(segment_ids[is_train])
-    centroids = label_centroids(values[is_train], segment_ids[is_train], ids)
+    values, segment_ids, is_train, ids, centroids = _segmented_values(reduced, segments)
     frames = []
     for split, mask in (("train", is_train), ("test", ~is_train)):
         quality = segment_quality(

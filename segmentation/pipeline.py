@@ -107,6 +107,16 @@ def varying_features(train: np.ndarray, names: Sequence[str] = CLUSTERING_FEATUR
     return varies
 
 
+def usable_feature_matrix(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The clustering features that vary on the train split, for every row of
+    ``features``; the train mask; and the names of the features kept."""
+    matrix = feature_matrix(features)
+    is_train = train_mask(features)
+    varies = varying_features(matrix[is_train])
+    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
+    return matrix[:, varies], is_train, names
+
+
 def reduce_customers(features: pd.DataFrame, params: SegmentationParams) -> tuple[pa.Table, Pipeline | None]:
     """Fit ``StandardScaler -> reducer`` on the train split; reduce every customer.
 
@@ -118,10 +128,9 @@ def reduce_customers(features: pd.DataFrame, params: SegmentationParams) -> tupl
         return pa.schema(
             [("customer_id", pa.string()), ("split", pa.string()), (f"{COMPONENT_PREFIX}1", pa.float64())]
         ).empty_table(), None
-    matrix = feature_matrix(features)
-    is_train = train_mask(features)
-    check_fit_size(max(params.n_segments or 2, 2), int(is_train.sum()))
-    matrix = matrix[:, varying_features(matrix[is_train])]
+    # Too few train customers is the clearer message, so it comes first.
+    check_fit_size(max(params.n_segments or 2, 2), int(train_mask(features).sum()))
+    matrix, is_train, _ = usable_feature_matrix(features)
     reduction = fit_reduction(matrix[is_train], params)
     reduced = reduction.transform(matrix)
     logger.info(
