@@ -70,8 +70,24 @@
             {%- do _var_error(name, var(name), 'a share between 0 and 1') -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if var('compare_reducers') | string | lower not in ['true', 'false'] -%}
-        {%- do _var_error('compare_reducers', var('compare_reducers'), 'true or false') -%}
+    {%- for name in ['compare_reducers', 'refit'] -%}
+        {%- if var(name) | string | lower not in ['true', 'false'] -%}
+            {%- do _var_error(name, var(name), 'true or false') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set model_version = var('model_version') | string | trim | lower -%}
+    {%- if model_version not in ['', 'none', 'latest'] -%}
+        {%- if not _is_whole_number(model_version, 1) -%}
+            {%- do _var_error('model_version', var('model_version'),
+                'a stored model version (a whole number of at least 1), or empty for the latest') -%}
+        {%- endif -%}
+        {%- if var('refit') | string | lower == 'true' -%}
+            {{ exceptions.raise_compiler_error(
+                "var model_version=" ~ var('model_version') ~ " only applies with refit: false (scoring with a "
+                ~ "stored version); a refitting build always stores a new version. Set it with: "
+                ~ "dbt build --vars '{refit: false, model_version: " ~ var('model_version') ~ "}'"
+            ) }}
+        {%- endif -%}
     {%- endif -%}
 {% endmacro %}
 

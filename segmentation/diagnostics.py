@@ -50,6 +50,8 @@ _SCORES = ("inertia", "silhouette", "davies_bouldin", "calinski_harabasz")
 SEGMENTATION_METRICS_SCHEMA = pa.schema(
     [
         ("built_at", pa.timestamp("us")),
+        ("model_version", pa.int32()),
+        ("refit", pa.bool_()),
         ("n_segments", pa.int32()),
         ("n_segments_requested", pa.string()),
         ("knee_k", pa.int32()),
@@ -164,11 +166,14 @@ def segmentation_metrics(
     segments: pd.DataFrame,
     elbow: pd.DataFrame,
     params: SegmentationParams,
+    reducer: str,
 ) -> pa.Table:
     """One row for the build: parameters, split sizes, inertia, silhouette,
     Davies-Bouldin and Calinski-Harabasz on train and on test, and the generalisation
     score (adjusted Rand index between the test customers' segments from the
-    train-fitted model and from k-means fitted on the test split alone)."""
+    train-fitted model and from k-means fitted on the test split alone; not computed
+    when var refit is false, which fits nothing). ``reducer`` is the one of the model
+    version in use."""
     if segments.empty:
         return SEGMENTATION_METRICS_SCHEMA.empty_table()
     values, segment_ids, is_train, ids, centroids = _segmented_values(reduced, segments)
@@ -176,10 +181,12 @@ def segmentation_metrics(
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
     row: dict[str, object] = {
         "built_at": datetime.now(UTC).replace(tzinfo=None),
+        "model_version": int(segments["model_version"].iloc[0]),
+        "refit": params.refit,
         "n_segments": n_segments,
         "n_segments_requested": params.n_segments_label,
         "knee_k": int(elbow.loc[elbow["is_knee"], "k"].iloc[0]) if elbow["is_knee"].any() else None,
-        "reducer": params.reducer,
+        "reducer": reducer,
         "n_components_requested": str(params.n_components),
         "n_dimensions": values.shape[1],
         "random_seed": params.random_seed,
@@ -194,7 +201,7 @@ def segmentation_metrics(
         for name, value in scores.items():
             row[f"{split}_{name}"] = value
     test_values = values[~is_train]
-    if len(test_values) >= n_segments:
+    if params.refit and len(test_values) >= n_segments:
         own = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=params.random_seed).fit(test_values)
         row["test_generalisation_ari"] = float(adjusted_rand_score(labels[~is_train], own.labels_))
     else:

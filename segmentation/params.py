@@ -96,6 +96,23 @@ def parse_layer_widths(name: str, value: Any) -> tuple[int, ...]:
     return tuple(parse_positive_int(name, item, example="[32, 16]") for item in items)
 
 
+def parse_bool(name: str, value: Any) -> bool:
+    """true or false (also as text, any case)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text not in ("true", "false"):
+        raise ParameterError(f"var {name} must be true or false, got {value!r}. {_how_to_set(name, 'false')}")
+    return text == "true"
+
+
+def parse_model_version(value: Any) -> int | None:
+    """A stored model version (a whole number of at least 1), or empty for the latest."""
+    if value is None or str(value).strip().lower() in ("", "none", "latest"):
+        return None
+    return parse_positive_int("model_version", value, example="2")
+
+
 _PARSERS = {
     "n_segments": parse_n_segments,
     "random_seed": parse_random_seed,
@@ -109,6 +126,8 @@ _PARSERS = {
     "autoencoder_batch_size": lambda value: parse_positive_int("autoencoder_batch_size", value, "512"),
     "autoencoder_patience": lambda value: parse_positive_int("autoencoder_patience", value, "5"),
     "autoencoder_sample_size": lambda value: parse_positive_int("autoencoder_sample_size", value, "50000", 10),
+    "refit": lambda value: parse_bool("refit", value),
+    "model_version": parse_model_version,
 }
 
 
@@ -131,6 +150,10 @@ class SegmentationParams:
     autoencoder_batch_size: int = 512
     autoencoder_patience: int = 5
     autoencoder_sample_size: int = 50_000
+    #: Fit a new model version (True) or score with a stored one (False).
+    refit: bool = True
+    #: The stored version a build with refit false scores with; None: the latest.
+    model_version: int | None = None
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SegmentationParams:
@@ -143,7 +166,14 @@ class SegmentationParams:
         unknown = sorted(set(config) - set(_PARSERS))
         if unknown:
             raise ParameterError(f"unknown segmentation parameters {unknown}; known: {sorted(_PARSERS)}")
-        return cls(**{name: _PARSERS[name](value) for name, value in config.items() if value is not None})
+        params = cls(**{name: _PARSERS[name](value) for name, value in config.items() if value is not None})
+        if params.refit and params.model_version is not None:
+            raise ParameterError(
+                f"var model_version={params.model_version} only applies with refit: false (scoring with a stored "
+                "version); a refitting build always stores a new version. "
+                f"Set it with: dbt build --vars '{{refit: false, model_version: {params.model_version}}}'"
+            )
+        return params
 
     @property
     def n_segments_label(self) -> str:

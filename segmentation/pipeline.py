@@ -1,19 +1,22 @@
-"""Scale -> reduce -> k-means, fitted on the train split, applied to every customer.
+"""Scale -> reduce -> k-means: the shared steps of fitting and scoring.
 
-The segment model runs as three dbt Python models, each a call into this module:
+The segment model runs as dbt Python models, each a call into the package:
 
-1. :func:`reduce_customers` fits ``StandardScaler -> reducer`` (PCA, autoencoder or
-   none; see :mod:`segmentation.reducers`) on the train split and writes every
-   customer's reduced coordinates (``customer_features_reduced``);
-2. :func:`segmentation.elbow.elbow_curve` runs the elbow method on the reduced train
-   rows and picks k (``segment_elbow``);
-3. :func:`segment_customers` fits k-means with that k on the reduced train rows and
-   assigns every customer (``customer_segments``).
+1. ``segmentation_models`` (:func:`segmentation.registry.fit_version`) fits
+   ``StandardScaler -> reducer`` (PCA, autoencoder or none; see
+   :mod:`segmentation.reducers`) on the train split, runs the elbow method
+   (:mod:`segmentation.elbow`) to pick k, fits k-means, numbers and names the segments,
+   and stores the result as a new model version (with var ``refit: false`` it stores
+   nothing);
+2. ``customer_features_reduced`` (:func:`reduce_customers`) reduces every customer with
+   the version in use;
+3. ``customer_segments`` (:func:`segment_customers`) assigns every customer to the
+   nearest centroid of that version.
 
-Segment numbering rule: k-means labels are arbitrary, so segments are numbered
-``1..k`` by the number of train customers in them, largest first; ties (rare) are broken
-by the centroid coordinates in the reduced space, smallest first. The numbering therefore
-depends only on the fitted model, not on k-means' internal label order.
+Segment numbering rule of a first version: k-means labels are arbitrary, so segments are
+numbered ``1..k`` by the number of train customers in them, largest first; ties (rare)
+are broken by the centroid coordinates in the reduced space, smallest first. Later
+versions keep the ids of the previous one (see :mod:`segmentation.segment_model`).
 
 Every fit depends on the order of its input rows (k-means++ and the autoencoder sample
 them), so the models read their inputs sorted by ``customer_id``.
@@ -26,13 +29,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sklearn.cluster import KMeans
-from sklearn.pipeline import Pipeline
 
 from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.log import logger
-from segmentation.params import SegmentationParams
-from segmentation.reducers import fit_reduction
+from segmentation.segment_model import SegmentModel
 
 #: k-means restarts of the segment model; the best of them (lowest inertia) is kept.
 N_INIT = 10
@@ -43,7 +43,10 @@ SEGMENT_SCHEMA = pa.schema(
     [
         pa.field("customer_id", pa.string(), nullable=False),
         pa.field("segment_id", pa.int32(), nullable=False),
+        pa.field("segment_name", pa.string(), nullable=False),
+        pa.field("model_version", pa.int32(), nullable=False),
         pa.field("distance_to_centroid", pa.float64(), nullable=False),
+        pa.field("confidence", pa.float64(), nullable=False),
         pa.field("split", pa.string(), nullable=False),
     ]
 )
@@ -117,32 +120,21 @@ def usable_feature_matrix(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     return matrix[:, varies], is_train, names
 
 
-def reduce_customers(features: pd.DataFrame, params: SegmentationParams) -> tuple[pa.Table, Pipeline | None]:
-    """Fit ``StandardScaler -> reducer`` on the train split; reduce every customer.
-
-    Returns the table ``customer_id, split, component_1..component_d`` (one row per
-    input row, same order) and the fitted pipeline (None for no input rows, as in
-    ``dbt build --empty``).
-    """
-    if features.empty:
+def reduce_customers(features: pd.DataFrame, model: SegmentModel | None) -> pa.Table:
+    """Every customer's reduced coordinates under ``model``: the table ``customer_id,
+    split, component_1..component_d`` (one row per input row, same order). No input rows
+    (``dbt build --empty``) or no model give an empty table."""
+    if features.empty or model is None:
         return pa.schema(
             [("customer_id", pa.string()), ("split", pa.string()), (f"{COMPONENT_PREFIX}1", pa.float64())]
-        ).empty_table(), None
-    # Too few train customers is the clearer message, so it comes first.
-    check_fit_size(max(params.n_segments or 2, 2), int(train_mask(features).sum()))
-    matrix, is_train, _ = usable_feature_matrix(features)
-    reduction = fit_reduction(matrix[is_train], params)
-    reduced = reduction.transform(matrix)
-    logger.info(
-        f"reducer {params.reducer}: {matrix.shape[1]} features -> {reduced.shape[1]} dimensions, "
-        f"fitted on {int(is_train.sum()):,} train customers"
-    )
+        ).empty_table()
+    reduced = model.reduce(feature_matrix(features, model.features))
     columns = {
         "customer_id": pa.array(features["customer_id"].to_numpy(), pa.string()),
         "split": pa.array(features["split"].to_numpy(), pa.string()),
     }
     columns.update({f"{COMPONENT_PREFIX}{i + 1}": reduced[:, i] for i in range(reduced.shape[1])})
-    return pa.table(columns), reduction
+    return pa.table(columns)
 
 
 def segment_numbering(train_labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
@@ -159,33 +151,36 @@ def segment_numbering(train_labels: np.ndarray, centroids: np.ndarray) -> np.nda
     return numbering
 
 
-def segment_customers(reduced: pd.DataFrame, n_segments: int, random_seed: int) -> tuple[pa.Table, KMeans | None]:
-    """Fit k-means with ``n_segments`` on the reduced train rows; assign everyone.
-
-    ``reduced`` has ``customer_id``, ``split`` and the component columns. Returns the
-    segment table (:data:`SEGMENT_SCHEMA`, one row per input row, same order) and the
-    fitted k-means.
-    """
-    if reduced.empty:
-        return SEGMENT_SCHEMA.empty_table(), None
+def segment_customers(
+    reduced: pd.DataFrame, model: SegmentModel | None, model_version: int, names: dict[int, str]
+) -> pa.Table:
+    """Assign every customer of ``reduced`` (``customer_id``, ``split`` and the component
+    columns) to the nearest centroid of ``model``; :data:`SEGMENT_SCHEMA`, one row per
+    input row, same order."""
+    if reduced.empty or model is None:
+        return SEGMENT_SCHEMA.empty_table()
     values = reduced[component_columns(reduced)].to_numpy(dtype=np.float64)
-    is_train = train_mask(reduced)
-    check_fit_size(n_segments, int(is_train.sum()))
-    kmeans = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=random_seed).fit(values[is_train])
-    distances = kmeans.transform(values)  # distance to every centroid
-    labels = distances.argmin(axis=1)
-    numbering = segment_numbering(labels[is_train], kmeans.cluster_centers_)
-    logger.info(f"k-means: {n_segments} segments fitted on {int(is_train.sum()):,} train customers")
-    table = pa.table(
+    if values.shape[1] != model.centroids.shape[1]:
+        raise SegmentationError(
+            f"customer_features_reduced has {values.shape[1]} components but model version {model_version} "
+            f"has {model.centroids.shape[1]}: rebuild both with the same version (dbt build)."
+        )
+    segment_ids, distances, confidence = model.assign(values)
+    logger.info(f"model version {model_version}: {len(values):,} customers assigned to {model.n_segments} segments")
+    return pa.table(
         {
             "customer_id": pa.array(reduced["customer_id"].to_numpy(), pa.string()),
-            "segment_id": numbering[labels],
-            "distance_to_centroid": distances[np.arange(len(labels)), labels],
+            "segment_id": segment_ids,
+            "segment_name": pa.array([names[segment] for segment in range(1, model.n_segments + 1)]).take(
+                pa.array(segment_ids - 1)
+            ),
+            "model_version": np.full(len(values), model_version, dtype=np.int32),
+            "distance_to_centroid": distances,
+            "confidence": confidence,
             "split": pa.array(reduced["split"].to_numpy(), pa.string()),
         },
         schema=SEGMENT_SCHEMA,
     )
-    return table, kmeans
 
 
 def selected_n_segments(elbow: pd.DataFrame) -> int:

@@ -22,6 +22,7 @@ CC_GENERAL_CSV = REPO_ROOT.parent / "shared" / "data" / "cc_general.csv"
 DEMO_SEED_CSV = REPO_ROOT / "seeds" / "demo_customers.csv"
 DEMO_GROUPS_CSV = REPO_ROOT / "tests" / "data" / "demo_customer_groups.csv"
 DBT = Path(sys.executable).with_name("dbt")
+NAMING_RULES_CSV = REPO_ROOT / "seeds" / "segment_naming_rules.csv"
 
 
 @dataclass
@@ -80,3 +81,24 @@ def blob_features(n_rows: int = 1_200, sizes=(0.5, 0.3, 0.2), seed: int = 0) -> 
     frame.insert(0, "customer_id", [f"C{i}" for i in range(len(frame))])
     frame.insert(1, "split", np.where(np.arange(len(frame)) % 5 == 0, "test", "train"))
     return frame, truth
+
+
+def naming_rules() -> pd.DataFrame:
+    """The seed segment_naming_rules, typed as dbt loads it."""
+    return pd.read_csv(NAMING_RULES_CSV, dtype={"feature": object, "direction": object})
+
+
+def fit_and_score(features: pd.DataFrame, params, registry: pd.DataFrame | None = None):
+    """The dbt chain in-process: segmentation_models (fit a version and append it to
+    ``registry``), customer_features_reduced, customer_segments. Returns the segment
+    table (pandas), the reduced coordinates, the model in use and the new registry."""
+    from segmentation.pipeline import reduce_customers, segment_customers
+    from segmentation.registry import REGISTRY_SCHEMA, model_in_use, read_registry, segment_names, update_registry
+
+    registry = read_registry(REGISTRY_SCHEMA.empty_table()) if registry is None else registry
+    appended = read_registry(update_registry(features, params, registry, naming_rules()))
+    registry = pd.concat([registry, appended], ignore_index=True) if not appended.empty else registry
+    version, model = model_in_use(registry, params)
+    reduced = reduce_customers(features, model).to_pandas()
+    segments = segment_customers(reduced, model, version, segment_names(registry, version)).to_pandas()
+    return segments, reduced, model, registry

@@ -122,6 +122,9 @@ def test_header_only_file(tmp_path):
         ({"test_share": 1.5}, "var test_share must be a number between 0 and 1 (exclusive), got '1.5'"),
         ({"n_components": -2}, "var n_components must be a whole number of components (>= 1) or a share"),
         ({"random_seed": "x"}, "var random_seed must be a whole number of at least 0, got 'x'"),
+        ({"refit": "maybe"}, "var refit must be true or false, got 'maybe'"),
+        ({"model_version": 2}, "var model_version=2 only applies with refit: false"),
+        ({"refit": False, "model_version": "v2"}, "var model_version must be a stored model version"),
     ],
 )
 def test_bad_vars_stop_the_build_naming_the_var_and_the_accepted_values(tmp_path, variables, message):
@@ -290,4 +293,5 @@ def test_empty_dry_run_builds_the_schema(tmp_path):
     assert run.returncode == 0, run.output[-3000:]
     assert run.scalar("select count(*) from customer_segments") == 0
     columns = run.query("select * from dim_customers").columns.tolist()
-    assert columns[:4] == ["customer_id", "segment_id", "split", "distance_to_centroid"]
+    assert columns[:5] == ["customer_id", "segment_id", "segment_name", "model_version", "split"]
+    assert run.scalar("select count(*) from segmentation_models") == 0  # nothing fitted on no rows

@@ -13,8 +13,7 @@ from segmentation.diagnostics import pca_components, reducer_comparison, segment
 from segmentation.elbow import choose_n_segments, elbow_curve, find_knee
 from segmentation.metrics import clustering_scores, inertia, seeded_sample, segment_quality
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import reduce_customers, segment_customers
-from tests.conftest import blob_features
+from tests.conftest import blob_features, fit_and_score
 
 
 def test_knee_of_a_curve_with_a_known_elbow():
@@ -106,17 +105,16 @@ def test_segment_quality_separates_crisp_from_fuzzy():
 def blobs_build():
     features, _ = blob_features(n_rows=1000)
     params = SegmentationParams(n_segments=3, silhouette_sample_size=400)
-    reduced_table, _ = reduce_customers(features, params)
-    reduced = reduced_table.to_pandas()
-    segments = segment_customers(reduced, 3, params.random_seed)[0].to_pandas()
+    segments, reduced, _, _ = fit_and_score(features, params)
     elbow = elbow_curve(reduced.loc[reduced["split"] == "train", ["component_1", "component_2"]].to_numpy(), params)
     return features, reduced, segments, elbow, params
 
 
 def test_segmentation_metrics_on_known_structure(blobs_build):
     _, reduced, segments, elbow, params = blobs_build
-    metrics = segmentation_metrics(reduced, segments, elbow, params).to_pandas().iloc[0]
+    metrics = segmentation_metrics(reduced, segments, elbow, params, "pca").to_pandas().iloc[0]
     assert metrics["n_segments"] == 3
+    assert metrics["model_version"] == 1 and metrics["refit"] and metrics["reducer"] == "pca"
     assert metrics["train_customer_count"] + metrics["test_customer_count"] == 1000
     assert metrics["test_generalisation_ari"] == pytest.approx(1.0)
     assert metrics["train_silhouette"] > 0.6 and metrics["test_silhouette"] > 0.6

@@ -1,4 +1,4 @@
-"""The segment model: scale -> PCA -> k-means on the train split, numbering rule."""
+"""The segment model: scale -> reducer -> k-means on the train split, numbering rule."""
 
 from __future__ import annotations
 
@@ -9,66 +9,85 @@ import pyarrow as pa
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
+from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.params import ParameterError, SegmentationParams
 from segmentation.pipeline import (
     SEGMENT_SCHEMA,
     SegmentationError,
     component_columns,
-    reduce_customers,
-    segment_customers,
     segment_numbering,
     selected_n_segments,
 )
+from segmentation.reducers import fit_reduction
 from segmentation.relations import relation_to_arrow, relation_to_frame
-from tests.conftest import blob_features
+from tests.conftest import blob_features, fit_and_score
 
 
 def segment(frame: pd.DataFrame, params: SegmentationParams):
-    """reduce_customers then segment_customers, as the dbt models chain them."""
-    reduced, reduction = reduce_customers(frame, params)
-    table, kmeans = segment_customers(reduced.to_pandas(), params.n_segments, params.random_seed)
-    return table, reduced.to_pandas(), reduction, kmeans
+    """Fit a first version and score every customer, as the dbt models chain them."""
+    segments, reduced, model, _ = fit_and_score(frame, params)
+    return segments, reduced, model
 
 
 def test_reduction_is_scale_then_the_chosen_reducer():
     frame, _ = blob_features(n_rows=300)
-    for reducer, step in (("pca", "PCA"), ("none", "FunctionTransformer")):
-        reduced, reduction = reduce_customers(frame, SegmentationParams(reducer=reducer, n_components=3))
-        assert [name for name, _ in reduction.steps] == ["scale", "reduce"]
-        assert type(reduction.named_steps["reduce"]).__name__ == step
+    for reducer, n_layers in (("pca", 1), ("none", 0)):
+        _, reduced, model = segment(frame, SegmentationParams(reducer=reducer, n_components=3))
+        assert len(model.layers) == n_layers
         expected = 3 if reducer == "pca" else 18
-        assert component_columns(reduced.to_pandas()) == [f"component_{i}" for i in range(1, expected + 1)]
-        assert reduced.column("customer_id").to_pylist() == frame["customer_id"].tolist()
+        assert component_columns(reduced) == [f"component_{i}" for i in range(1, expected + 1)]
+        assert reduced["customer_id"].tolist() == frame["customer_id"].tolist()
 
 
-def test_share_of_variance_sets_the_number_of_components():
+def test_pca_layer_is_scikit_learn_pca_fitted_on_train():
     frame, _ = blob_features(n_rows=600)
-    _, reduction = reduce_customers(frame, SegmentationParams(n_components=0.5))
+    params = SegmentationParams(n_components=0.5)
+    _, reduced, model = segment(frame, params)
+    train = frame.loc[frame["split"] == "train", list(CLUSTERING_FEATURES)].to_numpy()
+    reduction = fit_reduction(train, params)
+    expected = reduction.transform(frame[list(CLUSTERING_FEATURES)].to_numpy())
+    np.testing.assert_allclose(reduced[component_columns(reduced)].to_numpy(), expected, atol=1e-9)
+    np.testing.assert_allclose(model.scaler_mean, train.mean(axis=0))
     pca = reduction.named_steps["reduce"]
     kept = pca.explained_variance_ratio_.sum()
     assert kept >= 0.5 > kept - pca.explained_variance_ratio_[-1]
+    assert model.layers[0].kernel.shape == (18, pca.n_components_)
 
 
 def test_segments_recover_known_groups_and_are_numbered_by_size():
     frame, truth = blob_features()
-    table, _, reduction, _ = segment(frame, SegmentationParams(n_segments=3, random_seed=3))
-    assert table.schema == SEGMENT_SCHEMA
-    result = table.to_pandas()
+    result, _, _ = segment(frame, SegmentationParams(n_segments=3, random_seed=3))
+    assert list(result.columns) == SEGMENT_SCHEMA.names
     assert result["customer_id"].tolist() == frame["customer_id"].tolist()
     assert result["split"].tolist() == frame["split"].tolist()
     assert adjusted_rand_score(truth, result["segment_id"]) == pytest.approx(1.0)
     # Blob 0 is the largest (50%), then blob 1 (30%), then blob 2 (20%).
     assert result.groupby(truth)["segment_id"].first().tolist() == [1, 2, 3]
     assert (result["distance_to_centroid"] >= 0).all()
-    # The model was fitted on the train split only.
-    assert reduction.named_steps["scale"].n_samples_seen_ == (frame["split"] == "train").sum()
+    assert result["model_version"].eq(1).all()
+    assert result.groupby("segment_id")["segment_name"].nunique().eq(1).all()
+    assert result["segment_name"].nunique() == 3
 
 
-def test_distance_is_to_the_assigned_centroid():
+def test_distance_is_to_the_assigned_centroid_and_confidence_to_the_runner_up():
     frame, _ = blob_features(n_rows=300)
-    table, reduced, _, kmeans = segment(frame, SegmentationParams(n_segments=3, random_seed=0))
-    distances = kmeans.transform(reduced[component_columns(reduced)].to_numpy())
-    np.testing.assert_allclose(table.column("distance_to_centroid").to_numpy(), distances.min(axis=1))
+    table, reduced, model = segment(frame, SegmentationParams(n_segments=3, random_seed=0))
+    values = reduced[component_columns(reduced)].to_numpy()
+    distances = np.sqrt(((values[:, None, :] - model.centroids[None]) ** 2).sum(axis=2))
+    ordered = np.sort(distances, axis=1)
+    np.testing.assert_allclose(table["distance_to_centroid"], ordered[:, 0])
+    np.testing.assert_allclose(table["confidence"], 1 - ordered[:, 0] / ordered[:, 1])
+    assert table["segment_id"].tolist() == (distances.argmin(axis=1) + 1).tolist()
+
+
+def test_the_model_is_fitted_on_the_train_split_only():
+    frame, _ = blob_features(n_rows=300)
+    _, _, model = segment(frame, SegmentationParams())
+    shifted = frame.copy()
+    shifted.loc[shifted["split"] == "test", list(CLUSTERING_FEATURES)] += 100.0
+    _, _, shifted_model = segment(shifted, SegmentationParams())
+    np.testing.assert_array_equal(model.scaler_mean, shifted_model.scaler_mean)
+    np.testing.assert_array_equal(model.centroids, shifted_model.centroids)
 
 
 def test_same_seed_gives_identical_tables():
@@ -103,29 +122,27 @@ def test_missing_feature_values_stop_with_the_column_named():
     frame, _ = blob_features(n_rows=100)
     frame.loc[3, "log_balance"] = np.nan
     with pytest.raises(SegmentationError, match=r"missing or infinite values \{'log_balance': 1\}"):
-        reduce_customers(frame, SegmentationParams())
+        segment(frame, SegmentationParams())
 
 
 def test_absent_feature_column_is_named():
     frame, _ = blob_features(n_rows=100)
     with pytest.raises(SegmentationError, match="lacks the clustering features \\['prc_full_payment'\\]"):
-        reduce_customers(frame.drop(columns="prc_full_payment"), SegmentationParams())
+        segment(frame.drop(columns="prc_full_payment"), SegmentationParams())
 
 
 def test_too_few_train_customers_for_k_gives_the_counts():
     frame, _ = blob_features(n_rows=100)
     frame["split"] = "test"
     frame.loc[:1, "split"] = "train"
-    reduced = reduce_customers(frame.assign(split="train"), SegmentationParams())[0].to_pandas()
-    reduced["split"] = frame["split"].to_numpy()
     with pytest.raises(SegmentationError, match=r"only 2 customers in the train split, fewer than n_segments=3"):
-        segment_customers(reduced, 3, 0)
+        segment(frame, SegmentationParams(n_segments=3))
 
 
 def test_too_many_components_is_a_parameter_error():
     frame, _ = blob_features(n_rows=100)
     with pytest.raises(ParameterError, match="var n_components=50 is more than the 18 dimensions"):
-        reduce_customers(frame, SegmentationParams(n_components=50))
+        segment(frame, SegmentationParams(n_components=50))
 
 
 def test_relations_read_a_duckdb_relation_through_arrow():

@@ -27,8 +27,11 @@ final as (
         -- ids
         segments.customer_id,
         segments.segment_id,
+        segments.segment_name,
+        segments.model_version,
         segments.split,
         segments.distance_to_centroid,
+        segments.confidence,
 
         -- amounts
         customers.balance,

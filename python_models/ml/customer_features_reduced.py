@@ -1,17 +1,21 @@
-"""customer_features_reduced: every customer's coordinates after scaling and the reducer.
+"""customer_features_reduced: every customer's coordinates in the version's reduced space.
 
-Fits StandardScaler -> reducer (var reducer: pca, autoencoder or none) on the train split
-of int_customer_features_engineered and reduces every customer.
+Scales and reduces int_customer_features_engineered with the arrays of the model version
+in use (the one this build fitted, or with var refit false the stored one asked for).
 """
 
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import reduce_customers
-from segmentation.relations import read_clustering_features
+from segmentation.registry import model_in_use, read_registry
+from segmentation.relations import read_clustering_features, relation_to_arrow
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     params = SegmentationParams.from_config(dbt.config.get("segmentation_params"))
     features = read_clustering_features(dbt.ref("int_customer_features_engineered"))
-    reduced, _ = reduce_customers(features, params)
-    return reduced
+    registry = read_registry(relation_to_arrow(dbt.ref("segmentation_models")))
+    if features.empty:  # dbt build --empty
+        return reduce_customers(features, None)
+    _, segment_model = model_in_use(registry, params)
+    return reduce_customers(features, segment_model)

@@ -1,18 +1,20 @@
-"""customer_segments: the segment of every clean customer.
+"""customer_segments: the segment of every clean customer under the model version in use.
 
-Fits k-means, with the k marked is_selected in segment_elbow, on the reduced train
-customers and assigns every customer; see segmentation/pipeline.py for the numbering rule.
+Each customer goes to the nearest centroid of the version; see segmentation/pipeline.py.
 """
 
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import segment_customers, selected_n_segments
-from segmentation.relations import relation_to_frame
+from segmentation.pipeline import segment_customers
+from segmentation.registry import model_in_use, read_registry, segment_names
+from segmentation.relations import relation_to_arrow, relation_to_frame
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     params = SegmentationParams.from_config(dbt.config.get("segmentation_params"))
     reduced = relation_to_frame(dbt.ref("customer_features_reduced"), order_by="customer_id")
-    n_segments = selected_n_segments(relation_to_frame(dbt.ref("segment_elbow")))
-    segments, _ = segment_customers(reduced, n_segments, params.random_seed)
-    return segments
+    registry = read_registry(relation_to_arrow(dbt.ref("segmentation_models")))
+    if reduced.empty:  # dbt build --empty
+        return segment_customers(reduced, None, 0, {})
+    version, segment_model = model_in_use(registry, params)
+    return segment_customers(reduced, segment_model, version, segment_names(registry, version))

@@ -11,4 +11,7 @@ def model(dbt, session):
     reduced = relation_to_frame(dbt.ref("customer_features_reduced"), order_by="customer_id")
     segments = relation_to_frame(dbt.ref("customer_segments"), order_by="customer_id")
     elbow = relation_to_frame(dbt.ref("segment_elbow"))
-    return segmentation_metrics(reduced, segments, elbow, params)
+    versions = relation_to_frame(dbt.ref("segmentation_models"), columns=["model_version", "reducer"])
+    reducer = dict(zip(versions["model_version"], versions["reducer"], strict=True))
+    version = int(segments["model_version"].iloc[0]) if not segments.empty else None
+    return segmentation_metrics(reduced, segments, elbow, params, reducer.get(version, params.reducer))

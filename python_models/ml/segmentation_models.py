@@ -1,0 +1,21 @@
+"""segmentation_models: the model registry, one row per fitted model version.
+
+Incremental, and never rebuilt by --full-refresh (see _ml__models.yml): each build with
+var refit true appends the version it fits; with refit false it appends nothing.
+"""
+
+from segmentation.params import SegmentationParams
+from segmentation.registry import REGISTRY_SCHEMA, read_registry, update_registry
+from segmentation.relations import read_clustering_features, relation_to_arrow, relation_to_frame
+
+
+def model(dbt, session):
+    params = SegmentationParams.from_config(dbt.config.get("segmentation_params"))
+    stored = (
+        relation_to_arrow(session.sql(f"select * from {dbt.this}"))
+        if dbt.is_incremental
+        else REGISTRY_SCHEMA.empty_table()
+    )
+    features = read_clustering_features(dbt.ref("int_customer_features_engineered"))
+    naming_rules = relation_to_frame(dbt.ref("segment_naming_rules"))
+    return update_registry(features, params, read_registry(stored), naming_rules)
