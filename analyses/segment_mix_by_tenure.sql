@@ -14,11 +14,12 @@ final as (
     select
         tenure,
         segment_id,
+        segment_name,
         count(*) as customer_count,
         cast(count(*) as double)
         / sum(count(*)) over (partition by tenure) as share_of_tenure
     from customers
-    group by tenure, segment_id
+    group by tenure, segment_id, segment_name
 
 )
 

@@ -45,13 +45,13 @@ class DbtRun:
 def run_dbt(workdir: Path, *args: str, variables: dict | None = None) -> DbtRun:
     """Run ``dbt <args>`` from the repo root into ``workdir/warehouse.duckdb``.
 
-    Target and log folders go to ``workdir`` too, so that builds never share state.
+    Target, log and export folders go to ``workdir`` too, so that builds never share state.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     database = workdir / "warehouse.duckdb"
     command = [str(DBT), *args, "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
-    if variables:
-        command += ["--vars", json.dumps(variables)]
+    # The Parquet exports of every build go beside its warehouse, not into the repo.
+    command += ["--vars", json.dumps({"export_path": str(workdir / "exports"), **(variables or {})})]
     env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "TF_CPP_MIN_LOG_LEVEL": "3"}
     completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, database)

@@ -192,10 +192,11 @@ def test_reducer_none_clusters_the_scaled_features(tmp_path):
 def test_pca_build_without_comparison_never_imports_tensorflow(tmp_path):
     """dbt-duckdb runs Python models in-process: after the build, TensorFlow must not
     be among the loaded modules."""
+    variables = f"{{compare_reducers: false, export_path: {tmp_path / 'exports'}}}"
     script = (
         "import sys\n"
         "from dbt.cli.main import dbtRunner\n"
-        f"result = dbtRunner().invoke(['build', '--vars', '{{compare_reducers: false}}', "
+        f"result = dbtRunner().invoke(['build', '--vars', {variables!r}, "
         f"'--target-path', {str(tmp_path / 'target')!r}, '--log-path', {str(tmp_path / 'logs')!r}])\n"
         "assert result.success, result.exception\n"
         "print('TENSORFLOW_LOADED', 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"

@@ -34,6 +34,11 @@ def test_registry_survives_rebuilds_and_refit_false_reproduces_every_segment(tmp
     transitions = second.query("select * from segment_transitions")
     assert transitions["customer_count"].sum() == len(second_segments)
     assert (transitions["from_segment_id"] == transitions["to_segment_id"]).all()
+    compiled = run_dbt(tmp_path, "compile", "--select", "segment_drift_between_versions", variables=FAST)
+    assert compiled.returncode == 0, compiled.output[-3000:]
+    drift_sql = next((tmp_path / "target" / "compiled").rglob("segment_drift_between_versions.sql")).read_text()
+    drift = second.query(drift_sql)
+    assert len(drift) == 3 and (drift["kept_share"] == 1.0).all()
 
     # Scoring with the latest stored version fits nothing and reproduces every segment.
     scored = build_ok(tmp_path, {**FAST, "refit": False})

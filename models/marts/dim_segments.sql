@@ -1,5 +1,7 @@
--- One row per segment: its name, size, share and the mean of each main attribute in
--- real units, so that marketing can see what sets the segment apart.
+-- One row per segment of the model version in use: name, description and campaign; size
+-- and share; and for each main attribute in real units the mean, the median and the
+-- z-score of the mean (how many standard deviations of all customers it lies from the
+-- mean of all customers): the segment's profile, in units marketing reads.
 
 with
 
@@ -16,9 +18,40 @@ definitions as (
 
 ),
 
-total as (
+campaigns as (
 
-    select count(*) as customer_count from customers
+    select * from {{ ref('segment_campaigns') }}
+
+),
+
+segment_campaigns as (
+
+    -- A segment's own campaign, or the default one (segment_name '*') when the seed has
+    -- none for its name.
+    select
+        definitions.model_version,
+        definitions.segment_id,
+        definitions.segment_name,
+        definitions.description,
+        coalesce(named.campaign, fallback.campaign) as campaign,
+        coalesce(named.offer, fallback.offer) as offer,
+        coalesce(named.channel, fallback.channel) as channel,
+        named.segment_name is null as is_default_campaign
+    from definitions
+    left join campaigns as named on definitions.segment_name = named.segment_name
+    left join campaigns as fallback on fallback.segment_name = '*'
+
+),
+
+overall as (
+
+    select
+        {%- for attribute in main_customer_attributes() %}
+        avg({{ attribute }}) as avg_{{ attribute }},
+        stddev_samp({{ attribute }}) as stddev_{{ attribute }},
+        {%- endfor %}
+        count(*) as customer_count
+    from customers
 
 ),
 
@@ -30,12 +63,14 @@ profiles as (
         segment_id,
         model_version,
         count(*) as customer_count,
-        sum(case when split = 'train' then 1 else 0 end) as train_customer_count,
-        sum(case when split = 'test' then 1 else 0 end) as test_customer_count,
+        count(*) filter (where split = 'train') as train_customer_count,
+        count(*) filter (where split = 'test') as test_customer_count,
         {%- for attribute in main_customer_attributes() %}
         round(avg({{ attribute }}), 6) as avg_{{ attribute }},
+        round({{ median(attribute) }}, 6) as median_{{ attribute }},
         {%- endfor %}
-        round(avg(distance_to_centroid), 6) as avg_distance_to_centroid
+        round(avg(distance_to_centroid), 6) as avg_distance_to_centroid,
+        round(avg(confidence), 6) as avg_confidence
     from customers
     group by segment_id, model_version
 
@@ -45,23 +80,34 @@ final as (
 
     select
         profiles.segment_id,
-        definitions.segment_name,
-        definitions.description as segment_description,
+        segment_campaigns.segment_name,
+        segment_campaigns.description as segment_description,
         profiles.model_version,
+        segment_campaigns.campaign,
+        segment_campaigns.offer,
+        segment_campaigns.channel,
+        segment_campaigns.is_default_campaign,
         profiles.customer_count,
-        cast(profiles.customer_count as double) / total.customer_count as customer_share,
+        cast(profiles.customer_count as double) / overall.customer_count as customer_share,
         profiles.train_customer_count,
         profiles.test_customer_count,
+        profiles.avg_distance_to_centroid,
         {%- for attribute in main_customer_attributes() %}
-        profiles.avg_{{ attribute }},
+        cast(profiles.avg_{{ attribute }} as double) as avg_{{ attribute }},
+        cast(profiles.median_{{ attribute }} as double) as median_{{ attribute }},
+        cast(round(
+            (profiles.avg_{{ attribute }} - overall.avg_{{ attribute }})
+            / nullif(overall.stddev_{{ attribute }}, 0),
+            6
+        ) as double) as z_{{ attribute }},
         {%- endfor %}
-        profiles.avg_distance_to_centroid
+        profiles.avg_confidence
     from profiles
-    inner join definitions
+    inner join segment_campaigns
         on
-            profiles.model_version = definitions.model_version
-            and profiles.segment_id = definitions.segment_id
-    cross join total
+            profiles.model_version = segment_campaigns.model_version
+            and profiles.segment_id = segment_campaigns.segment_id
+    cross join overall
 
 )
 

@@ -1,0 +1,65 @@
+{% macro main_customer_attributes() %}
+    {#- The customer attributes in real units that the marts carry and profile. -#}
+    {{ return([
+        'balance', 'credit_limit', 'credit_utilisation', 'purchases', 'oneoff_purchases',
+        'installments_purchases', 'cash_advance', 'payments', 'minimum_payments',
+        'monthly_purchases', 'monthly_cash_advance', 'purchases_frequency',
+        'cash_advance_frequency', 'prc_full_payment', 'tenure'
+    ]) }}
+{% endmacro %}
+
+
+{% macro raw_numeric_columns() %}
+    {#- The numeric columns of the raw customers file, as typed by stg_customers. -#}
+    {{ return([
+        'balance', 'balance_frequency', 'purchases', 'oneoff_purchases', 'installments_purchases',
+        'cash_advance', 'purchases_frequency', 'oneoff_purchases_frequency',
+        'purchases_installments_frequency', 'cash_advance_frequency', 'cash_advance_trx',
+        'purchases_trx', 'credit_limit', 'payments', 'minimum_payments', 'prc_full_payment', 'tenure'
+    ]) }}
+{% endmacro %}
+
+
+{% macro clustering_features() %}
+    {#- The engineered features the segment model clusters: the same list, in the same
+        order, as CLUSTERING_FEATURES in segmentation/columns.py (a pytest checks it). -#}
+    {{ return([
+        'log_balance', 'balance_frequency', 'log_monthly_purchases', 'log_monthly_oneoff_purchases',
+        'log_monthly_installments_purchases', 'log_monthly_cash_advance', 'purchases_frequency',
+        'oneoff_purchases_frequency', 'purchases_installments_frequency', 'cash_advance_frequency',
+        'log_monthly_purchases_trx', 'log_monthly_cash_advance_trx', 'log_average_purchase_ticket',
+        'log_credit_limit', 'credit_utilisation', 'log_monthly_payments',
+        'log_payment_to_minimum_ratio', 'prc_full_payment'
+    ]) }}
+{% endmacro %}
+
+
+{% macro long_values(columns) %}
+    {#- Select-list items turning one row per customer into one row per customer and
+        column: feature (the column name) and feature_value (as a double, nulls kept).
+        unnest of lists of equal length in one select zips them. -#}
+    unnest([
+        {%- for column in columns %}
+        '{{ column }}'{{ "," if not loop.last }}
+        {%- endfor %}
+    ]) as feature,
+    unnest([
+        {%- for column in columns %}
+        cast({{ column }} as double){{ "," if not loop.last }}
+        {%- endfor %}
+    ]) as feature_value
+{% endmacro %}
+
+
+{% macro distribution_columns(column) %}
+    {#- Aggregates describing the distribution of a numeric column. -#}
+    count(*) as customer_count,
+    min({{ column }}) as min_value,
+    quantile_cont({{ column }}, 0.05) as p05,
+    quantile_cont({{ column }}, 0.25) as p25,
+    quantile_cont({{ column }}, 0.5) as p50,
+    quantile_cont({{ column }}, 0.75) as p75,
+    quantile_cont({{ column }}, 0.95) as p95,
+    max({{ column }}) as max_value,
+    round(avg({{ column }}), 9) as mean_value
+{% endmacro %}

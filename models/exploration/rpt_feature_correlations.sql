@@ -1,0 +1,80 @@
+-- The correlation matrix of the clustering features in long form: one row per ordered
+-- pair of features (both orders, and each feature with itself), Pearson's correlation on
+-- every clean customer. Pairs near 1 or -1 carry the same information twice, which is
+-- what the reducer (PCA or the autoencoder) compresses.
+
+{%- set features = clustering_features() %}
+{%- set pairs = [] %}
+{%- for first in features %}
+{%- for second in features[loop.index:] %}
+{%- do pairs.append(first ~ '__' ~ second) %}
+{%- endfor %}
+{%- endfor %}
+
+with
+
+features as (
+
+    select * from {{ ref('int_customer_features_engineered') }}
+
+),
+
+upper_triangle as (
+
+    -- One row with corr(a, b) for every pair a before b in the feature list.
+    select
+        {%- for pair in pairs %}
+        round(corr({{ pair.split('__') | join(', ') }}), 9) as {{ pair }},
+        {%- endfor %}
+        count(*) as customer_count
+    from features
+
+),
+
+long_form as (
+
+    unpivot upper_triangle
+    on {{ pairs | join(', ') }}
+    into name feature_pair value correlation
+
+),
+
+pairs as (
+
+    select
+        split_part(feature_pair, '__', 1) as feature_a,
+        split_part(feature_pair, '__', 2) as feature_b,
+        correlation
+    from long_form
+
+),
+
+diagonal as (
+
+    select unnest({{ features }}) as feature_name
+
+),
+
+final as (
+
+    select
+        feature_a,
+        feature_b,
+        correlation
+    from pairs
+    union all
+    select
+        feature_b as feature_a,
+        feature_a as feature_b,
+        correlation
+    from pairs
+    union all
+    select
+        feature_name as feature_a,
+        feature_name as feature_b,
+        1.0::double as correlation
+    from diagonal
+
+)
+
+select * from final

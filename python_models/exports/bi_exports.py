@@ -1,0 +1,16 @@
+"""bi_exports: the BI marts written as Parquet files under var export_path, atomically."""
+
+from segmentation.exports import export_marts
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    relations = {
+        "dim_customers": dbt.ref("dim_customers"),
+        "dim_segments": dbt.ref("dim_segments"),
+        "fct_campaign_audience": dbt.ref("fct_campaign_audience"),
+        "rpt_feature_summary": dbt.ref("rpt_feature_summary"),
+        "rpt_feature_correlations": dbt.ref("rpt_feature_correlations"),
+        "rpt_segment_distributions": dbt.ref("rpt_segment_distributions"),
+    }
+    return export_marts(relations, dbt.config.get("export_path"))
