@@ -10,7 +10,7 @@ WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
 # Keep TensorFlow's C++ log noise out of dbt's output.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup run build test lint format docs demo-data lock query clean
+.PHONY: setup run build test lint format docs report demo-data lock query clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,8 @@ run: setup
 	@echo "  $(BIN)/python -m segmentation.query \"select * from dim_segments order by segment_id\""
 	@echo "  make query SQL=\"select segment_id, count(*) from dim_customers group by 1\""
 	@echo "or open the file in DuckDB, DBeaver or any DuckDB client (read-only while you look)."
+	@echo "Parquet exports for BI: $(abspath exports)/"
+	@echo "The HTML report: make report  (writes $(abspath reports)/segmentation_report.html)"
 
 build: run
 
@@ -49,6 +51,10 @@ format: setup
 
 docs: setup
 	$(BIN)/dbt docs generate
+
+## The self-contained HTML report (and PNG figures) from the warehouse, into reports/.
+report: setup
+	$(BIN)/python -m segmentation.report --database $(WAREHOUSE) --out reports
 
 query: setup
 	@$(BIN)/python -m segmentation.query "$(SQL)"
