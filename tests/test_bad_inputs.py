@@ -234,6 +234,13 @@ def test_constant_and_empty_columns_are_left_out_of_clustering_with_a_warning(tm
     assert run.scalar("select count(*) from dim_customers where credit_limit is null or isnan(credit_limit)") == 0
     assert run.scalar("select count(*) from customer_segments where isnan(distance_to_centroid)") == 0
     assert run.scalar("select count(*) from dim_customers where is_credit_limit_imputed") == 300
+    # The exploration marts say "no correlation" and "no skewness" for a constant feature.
+    assert run.scalar("select count(*) from rpt_feature_correlations where isnan(correlation)") == 0
+    nulls = run.scalar(
+        "select count(*) from rpt_feature_correlations where correlation is null and feature_a = 'prc_full_payment'"
+    )
+    assert nulls == 17  # every other feature; the diagonal stays 1
+    assert run.scalar("select skewness from rpt_feature_summary where feature = 'log_credit_limit'") is None
 
 
 @pytest.mark.parametrize("name", ["o'brien; drop table x; --.csv", 'quote"d $(rm -rf x) `y`.csv'])

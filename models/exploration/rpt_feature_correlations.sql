@@ -41,10 +41,12 @@ long_form as (
 
 pairs as (
 
+    -- A constant feature (for example a column empty for every customer) has no
+    -- correlation: DuckDB gives NaN, stored as null.
     select
         split_part(feature_pair, '__', 1) as feature_a,
         split_part(feature_pair, '__', 2) as feature_b,
-        correlation
+        case when isnan(correlation) then null else correlation end as correlation
     from long_form
 
 ),

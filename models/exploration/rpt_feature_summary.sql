@@ -45,7 +45,8 @@ summary as (
         round(avg(feature_value), 9) as mean_value,
         round(median(feature_value), 9) as median_value,
         round(stddev_samp(feature_value), 9) as stddev_value,
-        round(skewness(feature_value), 9) as skewness,
+        -- NaN for a constant column (no spread to measure), stored as null.
+        round(nullif(skewness(feature_value), 'nan'::double), 9) as skewness,
         round(avg(case when feature_value = 0 then 1.0 else 0.0 end), 9) as zero_share
     from long_values
     group by feature_set, feature
