@@ -30,6 +30,7 @@ from segmentation.pipeline import (
     check_fit_size,
     feature_matrix,
     segment_numbering,
+    train_mask,
     usable_feature_matrix,
 )
 from segmentation.reducers import fit_reduction
@@ -160,7 +161,7 @@ def fit_version(
     ``registry`` holds the versions stored so far (possibly none): the new version takes
     the next id, and its segment ids are matched to the latest stored version's.
     """
-    check_fit_size(max(params.n_segments or 2, 2), int((features["split"] == "train").sum()))
+    check_fit_size(max(params.n_segments or 2, 2), int(train_mask(features).sum()))
     matrix, is_train, names = usable_feature_matrix(features)
     train = matrix[is_train]
     model = model_from_reduction(fit_reduction(train, params), names, params.reducer)
@@ -244,9 +245,13 @@ def version_in_use(registry: pd.DataFrame, requested: int | None) -> int:
     return requested
 
 
+def _version_row(registry: pd.DataFrame, model_version: int) -> pd.Series:
+    return registry.loc[registry["model_version"] == model_version].iloc[0]
+
+
 def load_model(registry: pd.DataFrame, model_version: int) -> SegmentModel:
     """The stored arrays of ``model_version`` as a :class:`SegmentModel`."""
-    row = registry.loc[registry["model_version"] == model_version].iloc[0]
+    row = _version_row(registry, model_version)
     return SegmentModel(
         features=tuple(row["features"]),
         scaler_mean=np.asarray(row["scaler_mean"], dtype=np.float64),
@@ -265,7 +270,7 @@ def load_model(registry: pd.DataFrame, model_version: int) -> SegmentModel:
 
 
 def segment_names(registry: pd.DataFrame, model_version: int) -> dict[int, str]:
-    row = registry.loc[registry["model_version"] == model_version].iloc[0]
+    row = _version_row(registry, model_version)
     return {int(segment["segment_id"]): segment["segment_name"] for segment in row["segments"]}
 
 
