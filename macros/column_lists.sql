@@ -52,14 +52,22 @@
 
 
 {% macro distribution_columns(column) %}
-    {#- Aggregates describing the distribution of a numeric column. -#}
+    {#- Aggregates describing the distribution of a numeric column. The quantiles come
+        from one quantile_cont over a list (one sort per group instead of five), as the
+        list `quantiles`; distribution_quantiles() turns it into columns. -#}
     count(*) as customer_count,
     min({{ column }}) as min_value,
-    quantile_cont({{ column }}, 0.05) as p05,
-    quantile_cont({{ column }}, 0.25) as p25,
-    quantile_cont({{ column }}, 0.5) as p50,
-    quantile_cont({{ column }}, 0.75) as p75,
-    quantile_cont({{ column }}, 0.95) as p95,
+    quantile_cont({{ column }}, [0.05, 0.25, 0.5, 0.75, 0.95]) as quantiles,
     max({{ column }}) as max_value,
     round(avg({{ column }}), 9) as mean_value
+{% endmacro %}
+
+
+{% macro distribution_quantiles() %}
+    {#- The list `quantiles` of distribution_columns() as the columns p05 .. p95. -#}
+    quantiles[1] as p05,
+    quantiles[2] as p25,
+    quantiles[3] as p50,
+    quantiles[4] as p75,
+    quantiles[5] as p95
 {% endmacro %}

@@ -1,6 +1,9 @@
 {#-
-    The raw customers, one row per source row, every required column as text under its
-    lower-case name, plus source_row_number (1-based, in source order).
+    The raw customers, one row per source row, every required column under its lower-case
+    name, plus source_row_number (1-based, in source order). CUST_ID is text; the other
+    columns keep the file's type when it is text or a number (a typed Parquet file's
+    numbers are not formatted as text only to be parsed again), any other type becomes
+    text (stg_customers types and validates every value).
 
     Source: the demo seed `demo_customers` by default, or the file named by the var
     `customers_path` (CSV, gzip-compressed CSV or Parquet, chosen by file extension).
@@ -16,6 +19,25 @@
         'cash_advance_frequency', 'cash_advance_trx', 'purchases_trx', 'credit_limit',
         'payments', 'minimum_payments', 'prc_full_payment', 'tenure'
     ]) }}
+{% endmacro %}
+
+
+{% macro numeric_source_types() %}
+    {#- DuckDB types a source column may have to be read as a number directly. -#}
+    {{ return([
+        'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT',
+        'UINTEGER', 'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'DECIMAL'
+    ]) }}
+{% endmacro %}
+
+
+{% macro text_columns(names) %}
+    {#- Columns known to be text, under their own names. -#}
+    {%- set columns = {} -%}
+    {%- for name in names -%}
+        {%- do columns.update({name: {'name': name, 'type': 'text'}}) -%}
+    {%- endfor -%}
+    {{ return(columns) }}
 {% endmacro %}
 
 
@@ -44,15 +66,24 @@
 
 
 {% macro customers_source_columns(reader) %}
-    {#- Map each required column to the column name found in the file. -#}
+    {#- Map each required column to the column found in the file: its name and its type
+        (`type`: text, number, or other). -#}
     {%- set required = raw_customer_columns() -%}
     {%- if not execute -%}
-        {{ return(dict(zip(required, required))) }}
+        {{ return(text_columns(required)) }}
     {%- endif -%}
-    {%- set found = run_query('select * from ' ~ reader ~ ' limit 0').column_names -%}
+    {%- set described = run_query('describe select * from ' ~ reader) -%}
+    {%- set found = [] -%}
     {%- set by_name = {} -%}
-    {%- for column in found -%}
-        {%- do by_name.update({(column | trim | lower): column}) -%}
+    {%- for row in described.rows -%}
+        {%- set column = row[0] -%}
+        {%- set base_type = (row[1] | upper).split('(')[0] -%}
+        {%- do found.append(column) -%}
+        {%- do by_name.update({(column | trim | lower): {
+            'name': column,
+            'type': 'text' if base_type == 'VARCHAR'
+                else ('number' if base_type in numeric_source_types() else 'other')
+        }}) -%}
     {%- endfor -%}
     {%- set missing = required | reject('in', by_name) | list -%}
     {%- if missing -%}
@@ -75,16 +106,21 @@
         {%- set reader = customers_file_reader(path) -%}
         {%- set columns = customers_source_columns(reader) -%}
     {%- else -%}
-        {#- The seed's columns are known (and a unit test replaces it with a CTE that
+        {#- The seed's columns are known text (and a unit test replaces it with a CTE that
             cannot be introspected). -#}
         {%- set reader = ref('demo_customers') -%}
-        {%- set columns = dict(zip(raw_customer_columns(), raw_customer_columns())) -%}
+        {%- set columns = text_columns(raw_customer_columns()) -%}
     {%- endif -%}
     {#- Source order: DuckDB keeps insertion order for a plain scan. #}
     select
         row_number() over () as source_row_number,
         {%- for column in raw_customer_columns() %}
-        cast({{ adapter.quote(columns[column]) }} as {{ dbt.type_string() }}) as {{ column }}
+        {%- set quoted = adapter.quote(columns[column].name) %}
+        {%- if column == 'cust_id' or columns[column].type == 'other' %}
+        cast({{ quoted }} as {{ dbt.type_string() }}) as {{ column }}
+        {%- else %}
+        {{ quoted }} as {{ column }}
+        {%- endif %}
         {{- "," if not loop.last }}
         {%- endfor %}
     from {{ reader }}

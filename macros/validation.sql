@@ -1,9 +1,11 @@
 {#- Small expressions repeated for every raw numeric column of stg_customers. -#}
 
 {% macro parse_number(raw_column) -%}
-    {#- Text to double; empty text is missing (null), unparseable text is null too and
-        is told apart from missing by number_rejection_reason. -#}
-    try_cast(nullif(trim({{ raw_column }}), '') as double)
+    {#- A source value (text, or a number from a typed file such as Parquet) as a double.
+        DuckDB's cast ignores surrounding spaces; empty text is missing (null), and
+        unparseable text is null too, told apart from missing by number_rejection_reason.
+        A number passes without a round trip through text. -#}
+    try_cast({{ raw_column }} as double)
 {%- endmacro %}
 
 
@@ -24,14 +26,30 @@
 {% macro number_rejection_reason(column, kind, required=true) -%}
     {#-
         Why the value of `column` makes its row unusable, or null when it is usable.
-        `column` is the typed column and `raw_<column>` the original text; kind is one of
+        `column` is the typed column and `raw_<column>` the source value; kind is one of
         amount (>= 0), frequency (>= 0 and at most var max_clampable_frequency),
         count (a whole number >= 0) or tenure (a whole number within min/max_tenure).
         A missing value is a reason only when `required`.
+        The first branch passes a usable value on the typed column alone. The source
+        value is read as text only on the rows it does not pass (a later branch is only
+        evaluated for the rows no earlier branch took), so a typed file's millions of
+        good numbers are never formatted as text.
     -#}
     {%- set label = column | upper -%}
-    {%- set raw = 'trim(raw_' ~ column ~ ')' -%}
+    {%- set raw = 'trim(cast(raw_' ~ column ~ ' as ' ~ dbt.type_string() ~ '))' -%}
     case
+        when {{ column }} >= 0 and {{ is_finite(column) }}
+    {%- if kind == 'frequency' %}
+            and {{ column }} <= {{ var('max_clampable_frequency') }}
+    {%- endif %}
+    {%- if kind in ('count', 'tenure') %}
+            and {{ column }} = floor({{ column }})
+    {%- endif %}
+    {%- if kind == 'tenure' %}
+            and {{ column }} >= {{ var('min_tenure') }}
+            and {{ column }} <= {{ var('max_tenure') }}
+    {%- endif %}
+            then null
         when nullif({{ raw }}, '') is null
             then {{ "'" ~ label ~ " is missing'" if required else "null" }}
         when {{ column }} is null

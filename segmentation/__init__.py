@@ -29,7 +29,6 @@ scientific libraries the models use are imported here, once, before any model co
 TensorFlow is not among them: a PCA build never imports it.
 """
 
-import kneed  # noqa: F401
 import scipy.optimize  # noqa: F401
 import sklearn.cluster
 import sklearn.decomposition

@@ -16,14 +16,14 @@ import pyarrow as pa
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
-from sklearn.preprocessing import StandardScaler
 
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores, inertia, label_centroids, segment_quality
+from segmentation.metrics import clustering_scores, inertia, label_centroids, seeded_sample, segment_quality
 from segmentation.params import REDUCERS, SegmentationParams
-from segmentation.pipeline import N_INIT, component_columns, train_mask, usable_feature_matrix
-from segmentation.reducers import fit_reduction, n_reduced_dimensions
+from segmentation.pipeline import N_INIT, component_columns, feature_matrix, train_mask, usable_feature_matrix
+from segmentation.reducers import PCA_SOLVER, components_kept, fit_reduction
 from segmentation.relations import frame_to_arrow
+from segmentation.segment_model import SegmentModel
 
 PCA_COMPONENTS_SCHEMA = pa.schema(
     [
@@ -87,15 +87,16 @@ def _train_and_test(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, lis
     return matrix[is_train], matrix[~is_train], names
 
 
-def pca_components(features: pd.DataFrame, params: SegmentationParams) -> pa.Table:
+def pca_components(features: pd.DataFrame, params: SegmentationParams, model: SegmentModel) -> pa.Table:
     """One row per principal component and feature: the loading, and the component's
-    explained and cumulative explained variance (PCA of the scaled train features)."""
+    explained and cumulative explained variance. The PCA is of the train features that
+    ``model`` (the version this build fitted) clusters, standardised with its scaler."""
     if features.empty:
         return PCA_COMPONENTS_SCHEMA.empty_table()
-    train, _, names = _train_and_test(features)
-    scaled = StandardScaler().fit_transform(train)
-    pca = PCA(svd_solver="full", random_state=params.random_seed).fit(scaled)
-    kept = n_reduced_dimensions(scaled, params.n_components, params.random_seed)
+    names = list(model.features)
+    scaled = model.scale(feature_matrix(features.loc[train_mask(features)], names))
+    pca = PCA(svd_solver=PCA_SOLVER, random_state=params.random_seed).fit(scaled)
+    kept = components_kept(pca.explained_variance_ratio_, params.n_components)
     n_components, n_features = pca.components_.shape
     component = np.repeat(np.arange(1, n_components + 1), n_features)
     table = pd.DataFrame(
@@ -149,21 +150,20 @@ def reducer_comparison(features: pd.DataFrame, params: SegmentationParams, n_seg
 
 
 def _segmented_values(
-    reduced: pd.DataFrame, segments: pd.DataFrame
+    segmented: pd.DataFrame,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Reduced coordinates, segment_id and train mask of every customer, the segment ids
-    found on train, and their centroids (the means of the train members)."""
-    merged = reduced.merge(segments[["customer_id", "segment_id"]], on="customer_id", validate="one_to_one")
-    values = merged[component_columns(reduced)].to_numpy(dtype=np.float64)
-    segment_ids = merged["segment_id"].to_numpy()
-    is_train = train_mask(merged)
+    """Reduced coordinates, segment_id and train mask of every customer of ``segmented``
+    (:func:`segmentation.relations.read_segmented_customers`), the segment ids found on
+    train, and their centroids (the means of the train members)."""
+    values = segmented[component_columns(segmented)].to_numpy(dtype=np.float64)
+    segment_ids = segmented["segment_id"].to_numpy()
+    is_train = train_mask(segmented)
     ids = np.unique(segment_ids[is_train])
     return values, segment_ids, is_train, ids, label_centroids(values[is_train], segment_ids[is_train], ids)
 
 
 def segmentation_metrics(
-    reduced: pd.DataFrame,
-    segments: pd.DataFrame,
+    segmented: pd.DataFrame,
     elbow: pd.DataFrame,
     params: SegmentationParams,
     reducer: str,
@@ -171,17 +171,19 @@ def segmentation_metrics(
     """One row for the build: parameters, split sizes, inertia, silhouette,
     Davies-Bouldin and Calinski-Harabasz on train and on test, and the generalisation
     score (adjusted Rand index between the test customers' segments from the
-    train-fitted model and from k-means fitted on the test split alone; not computed
-    when var refit is false, which fits nothing). ``reducer`` is the one of the model
-    version in use."""
-    if segments.empty:
+    train-fitted model and from k-means fitted on the test split alone, on a seeded
+    sample of at most ``kmeans_sample_size`` test customers; not computed when var refit
+    is false, which fits nothing). ``segmented`` holds every customer's reduced
+    coordinates and segment (:func:`segmentation.relations.read_segmented_customers`);
+    ``reducer`` is the one of the model version in use."""
+    if segmented.empty:
         return SEGMENTATION_METRICS_SCHEMA.empty_table()
-    values, segment_ids, is_train, ids, centroids = _segmented_values(reduced, segments)
+    values, segment_ids, is_train, ids, centroids = _segmented_values(segmented)
     labels = np.searchsorted(ids, segment_ids)  # position of each customer's segment in ids
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
     row: dict[str, object] = {
         "built_at": datetime.now(UTC).replace(tzinfo=None),
-        "model_version": int(segments["model_version"].iloc[0]),
+        "model_version": int(segmented["model_version"].iloc[0]),
         "refit": params.refit,
         "n_segments": n_segments,
         "n_segments_requested": params.n_segments_label,
@@ -200,22 +202,23 @@ def segmentation_metrics(
         row[f"{split}_inertia"] = inertia(values[mask], labels[mask], centroids) if mask.any() else np.nan
         for name, value in scores.items():
             row[f"{split}_{name}"] = value
-    test_values = values[~is_train]
-    if params.refit and len(test_values) >= n_segments:
-        own = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=params.random_seed).fit(test_values)
-        row["test_generalisation_ari"] = float(adjusted_rand_score(labels[~is_train], own.labels_))
+    test = np.flatnonzero(~is_train)
+    test = test[seeded_sample(len(test), params.kmeans_sample_size, params.random_seed)]
+    if params.refit and len(test) >= n_segments:
+        own = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=params.random_seed).fit(values[test])
+        row["test_generalisation_ari"] = float(adjusted_rand_score(labels[test], own.labels_))
     else:
         row["test_generalisation_ari"] = np.nan
     return frame_to_arrow(pd.DataFrame([row]), SEGMENTATION_METRICS_SCHEMA)
 
 
-def segment_quality_by_split(reduced: pd.DataFrame, segments: pd.DataFrame, params: SegmentationParams) -> pa.Table:
+def segment_quality_by_split(segmented: pd.DataFrame, params: SegmentationParams) -> pa.Table:
     """One row per segment and split: how crisp the segment is (see
     :func:`segmentation.metrics.segment_quality`). Centroids are the means of the
     segment's train customers in the reduced space."""
-    if segments.empty:
+    if segmented.empty:
         return SEGMENT_QUALITY_SCHEMA.empty_table()
-    values, segment_ids, is_train, ids, centroids = _segmented_values(reduced, segments)
+    values, segment_ids, is_train, ids, centroids = _segmented_values(segmented)
     frames = []
     for split, mask in (("train", is_train), ("test", ~is_train)):
         quality = segment_quality(

@@ -1,6 +1,10 @@
 """The elbow method: k-means for k = 1..elbow_max_k, the knee of the inertia curve.
 
-The knee is found with the Kneedle method (``kneed``: convex, decreasing curve). When
+The knee is found with the Kneedle method (Satopaa et al., 2011) for a convex, decreasing
+curve, offline, sensitivity 1: :func:`find_knee` gives the same knee as the ``kneed``
+package's ``KneeLocator(curve="convex", direction="decreasing", S=1.0)`` (the tests check
+it on many curves) without importing it: ``kneed`` imports ``scipy.signal`` and
+``matplotlib``, seconds of start-up on every refitting build. When
 ``n_segments`` is ``auto`` the knee is the k in use. When the curve has no knee, the
 documented fallback is the k >= 2 with the highest silhouette, and a warning says so in
 the build output.
@@ -11,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from kneed import KneeLocator
 from sklearn.cluster import KMeans
 
 from segmentation.log import logger
@@ -24,12 +27,43 @@ from segmentation.relations import frame_to_arrow
 ELBOW_N_INIT = 4
 
 
-def find_knee(ks: np.ndarray, inertias: np.ndarray) -> int | None:
+def _local_extrema(values: np.ndarray, comparator: np.ufunc) -> np.ndarray:
+    """Positions i where ``comparator(values[i], neighbour)`` holds for both neighbours
+    (the ends compare with themselves), as ``scipy.signal.argrelextrema`` with order 1."""
+    before = np.concatenate([values[:1], values[:-1]])
+    after = np.concatenate([values[1:], values[-1:]])
+    return np.flatnonzero(comparator(values, before) & comparator(values, after))
+
+
+def find_knee(ks: np.ndarray, inertias: np.ndarray, sensitivity: float = 1.0) -> int | None:
     """The knee of a decreasing convex inertia curve (Kneedle), or None when there is none."""
     if len(ks) < 3:
         return None
-    locator = KneeLocator(list(ks), list(inertias), curve="convex", direction="decreasing", S=1.0)
-    return None if locator.knee is None else int(locator.knee)
+    x = np.asarray(ks, dtype=float)
+    y = np.asarray(inertias, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_normalized = (x - x.min()) / (x.max() - x.min())
+        y_normalized = (y - y.min()) / (y.max() - y.min())
+    # Convex and decreasing: flip y so the curve is concave and increasing.
+    difference = (y_normalized.max() - y_normalized) - x_normalized
+    maxima = _local_extrema(difference, np.greater_equal)
+    minima = _local_extrema(difference, np.less_equal)
+    if not maxima.size:
+        return None
+    thresholds = difference[maxima] - sensitivity * np.abs(np.diff(x_normalized).mean())
+    threshold, threshold_index, n_maxima_seen, detecting = 0.0, 0, 0, True
+    # Walk the difference curve from its first local maximum: the knee is the last local
+    # maximum before the curve drops below that maximum's threshold.
+    for i in range(int(maxima[0]), len(difference) - 1):
+        if i in maxima:
+            threshold, threshold_index = thresholds[n_maxima_seen], i
+            n_maxima_seen += 1
+            detecting = True
+        if i in minima:
+            threshold, detecting = 0.0, False
+        if detecting and difference[i + 1] < threshold:
+            return int(ks[threshold_index])
+    return None
 
 
 def elbow_ks(params: SegmentationParams, n_rows: int) -> np.ndarray:

@@ -121,11 +121,12 @@ _PARSERS = {
     "elbow_max_k": lambda value: parse_positive_int("elbow_max_k", value, "10", minimum=2),
     "elbow_sample_size": lambda value: parse_positive_int("elbow_sample_size", value, "20000", minimum=10),
     "silhouette_sample_size": lambda value: parse_positive_int("silhouette_sample_size", value, "3000", minimum=10),
+    "kmeans_sample_size": lambda value: parse_positive_int("kmeans_sample_size", value, "200000", minimum=10),
     "autoencoder_hidden_layers": lambda value: parse_layer_widths("autoencoder_hidden_layers", value),
     "autoencoder_epochs": lambda value: parse_positive_int("autoencoder_epochs", value, "60"),
     "autoencoder_batch_size": lambda value: parse_positive_int("autoencoder_batch_size", value, "512"),
     "autoencoder_patience": lambda value: parse_positive_int("autoencoder_patience", value, "5"),
-    "autoencoder_sample_size": lambda value: parse_positive_int("autoencoder_sample_size", value, "50000", 10),
+    "autoencoder_sample_size": lambda value: parse_positive_int("autoencoder_sample_size", value, "20000", 10),
     "refit": lambda value: parse_bool("refit", value),
     "model_version": parse_model_version,
 }
@@ -145,11 +146,14 @@ class SegmentationParams:
     elbow_max_k: int = 10
     elbow_sample_size: int = 20_000
     silhouette_sample_size: int = 3_000
+    #: The final k-means fit uses a seeded sample of at most this many train customers
+    #: (every customer is then assigned to the nearest centroid).
+    kmeans_sample_size: int = 200_000
     autoencoder_hidden_layers: tuple[int, ...] = (16,)
     autoencoder_epochs: int = 60
     autoencoder_batch_size: int = 512
     autoencoder_patience: int = 5
-    autoencoder_sample_size: int = 50_000
+    autoencoder_sample_size: int = 20_000
     #: Fit a new model version (True) or score with a stored one (False).
     refit: bool = True
     #: The stored version a build with refit false scores with; None: the latest.

@@ -120,6 +120,12 @@ def usable_feature_matrix(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     return matrix[:, varies], is_train, names
 
 
+def _text_column(values: pd.Series) -> pa.Array:
+    """A text column as Arrow; pandas' Arrow-backed strings pass without a copy to Python
+    objects."""
+    return pa.array(values).cast(pa.string())
+
+
 def reduce_customers(features: pd.DataFrame, model: SegmentModel | None) -> pa.Table:
     """Every customer's reduced coordinates under ``model``: the table ``customer_id,
     split, component_1..component_d`` (one row per input row, same order). No input rows
@@ -129,10 +135,7 @@ def reduce_customers(features: pd.DataFrame, model: SegmentModel | None) -> pa.T
             [("customer_id", pa.string()), ("split", pa.string()), (f"{COMPONENT_PREFIX}1", pa.float64())]
         ).empty_table()
     reduced = model.reduce(feature_matrix(features, model.features))
-    columns = {
-        "customer_id": pa.array(features["customer_id"].to_numpy(), pa.string()),
-        "split": pa.array(features["split"].to_numpy(), pa.string()),
-    }
+    columns = {"customer_id": _text_column(features["customer_id"]), "split": _text_column(features["split"])}
     columns.update({f"{COMPONENT_PREFIX}{i + 1}": reduced[:, i] for i in range(reduced.shape[1])})
     return pa.table(columns)
 
@@ -169,7 +172,7 @@ def segment_customers(
     logger.info(f"model version {model_version}: {len(values):,} customers assigned to {model.n_segments} segments")
     return pa.table(
         {
-            "customer_id": pa.array(reduced["customer_id"].to_numpy(), pa.string()),
+            "customer_id": _text_column(reduced["customer_id"]),
             "segment_id": segment_ids,
             "segment_name": pa.array([names[segment] for segment in range(1, model.n_segments + 1)]).take(
                 pa.array(segment_ids - 1)
@@ -177,7 +180,7 @@ def segment_customers(
             "model_version": np.full(len(values), model_version, dtype=np.int32),
             "distance_to_centroid": distances,
             "confidence": confidence,
-            "split": pa.array(reduced["split"].to_numpy(), pa.string()),
+            "split": _text_column(reduced["split"]),
         },
         schema=SEGMENT_SCHEMA,
     )

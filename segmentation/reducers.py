@@ -15,6 +15,10 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from segmentation.params import ParameterError, SegmentationParams
 
+#: PCA from the eigendecomposition of the features' covariance matrix: exact, and for
+#: many customers and few features far cheaper than an SVD of the whole matrix.
+PCA_SOLVER = "covariance_eigh"
+
 
 def n_reduced_dimensions(scaled_train: np.ndarray, n_components: int | float, random_state: int) -> int:
     """How many dimensions the reducers keep.
@@ -25,14 +29,24 @@ def n_reduced_dimensions(scaled_train: np.ndarray, n_components: int | float, ra
     if isinstance(n_components, int):
         return n_components
     return int(
-        PCA(n_components=n_components, svd_solver="full", random_state=random_state).fit(scaled_train).n_components_
+        PCA(n_components=n_components, svd_solver=PCA_SOLVER, random_state=random_state).fit(scaled_train).n_components_
     )
+
+
+def components_kept(explained_variance_ratio: np.ndarray, n_components: int | float) -> int:
+    """How many of a full PCA's components var n_components keeps: a count as it is, a
+    share of variance by scikit-learn's rule (the fewest components whose cumulative
+    explained variance exceeds it), so it equals :func:`n_reduced_dimensions`."""
+    if isinstance(n_components, int):
+        return min(n_components, len(explained_variance_ratio))
+    cumulative = np.cumsum(explained_variance_ratio)
+    return min(int(np.searchsorted(cumulative, n_components, side="right")) + 1, len(explained_variance_ratio))
 
 
 def make_reducer(name: str, n_dimensions: int, params: SegmentationParams) -> TransformerMixin:
     """An unfitted reducer keeping ``n_dimensions`` (ignored by ``none``)."""
     if name == "pca":
-        return PCA(n_components=n_dimensions, svd_solver="full", random_state=params.random_seed)
+        return PCA(n_components=n_dimensions, svd_solver=PCA_SOLVER, random_state=params.random_seed)
     if name == "autoencoder":
         from segmentation.autoencoder import AutoencoderReducer  # TensorFlow only when asked for
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from segmentation.elbow import ELBOW_SCHEMA, elbow_curve
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores
+from segmentation.metrics import clustering_scores, seeded_sample
 from segmentation.naming import name_segments
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import (
@@ -175,7 +175,9 @@ def fit_version(
     elbow = elbow_curve(reduced_train, params)
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
     check_fit_size(n_segments, len(train))
-    kmeans_centroids = fit_kmeans(reduced_train, n_segments, N_INIT, params.random_seed)
+    kmeans_rows = reduced_train[seeded_sample(len(reduced_train), params.kmeans_sample_size, params.random_seed)]
+    kmeans_centroids = fit_kmeans(kmeans_rows, n_segments, N_INIT, params.random_seed)
+    logger.info(f"k-means k={n_segments}: fitted on {len(kmeans_rows):,} of {len(reduced_train):,} train customers")
     labels = model.with_centroids(kmeans_centroids).assign(reduced_train)[0] - 1
     profiles = segment_profiles(scaled_train, labels, n_segments)
 

@@ -48,7 +48,18 @@ def frame_to_arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
 
 
-def read_clustering_features(relation: Any) -> pd.DataFrame:
+def read_clustering_features(relation: Any, ordered: bool = True) -> pd.DataFrame:
     """``customer_id``, ``split`` and the clustering features of a features relation
-    (``int_customer_features_engineered``), sorted by ``customer_id``."""
-    return relation_to_frame(relation, columns=["customer_id", "split", *CLUSTERING_FEATURES], order_by="customer_id")
+    (``int_customer_features_engineered``), sorted by ``customer_id`` unless the caller
+    works row by row (scoring), where the order cannot change a result."""
+    return relation_to_frame(
+        relation, columns=["customer_id", "split", *CLUSTERING_FEATURES], order_by="customer_id" if ordered else None
+    )
+
+
+def read_segmented_customers(reduced: Any, segments: Any) -> pd.DataFrame:
+    """Every customer's reduced coordinates (``customer_features_reduced``) with its
+    ``segment_id`` and ``model_version`` (``customer_segments``), joined by the engine
+    and sorted by ``customer_id``."""
+    joined = reduced.join(segments.select("customer_id", "segment_id", "model_version"), "customer_id")
+    return relation_to_frame(joined, order_by="customer_id")

@@ -33,6 +33,8 @@ from segmentation.log import logger
 
 #: Rows scored at a time: bounds the memory of the distance computation.
 SCORING_CHUNK_ROWS = 262_144
+#: Scoring more rows than this logs a progress line each time this many are done.
+PROGRESS_ROWS = 4 * SCORING_CHUNK_ROWS
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,9 @@ class SegmentModel:
                 second = distances[rows, order[:, 1]]
                 with np.errstate(invalid="ignore", divide="ignore"):
                     confidence[start : start + len(chunk)] = np.where(second > 0, 1.0 - first / second, 0.0)
+            done = start + len(chunk)
+            if n_rows > PROGRESS_ROWS and (done % PROGRESS_ROWS == 0 or done == n_rows):
+                logger.info(f"assigning customers to segments: {done:,} of {n_rows:,}")
         return segment_ids, nearest, confidence
 
     def with_centroids(self, centroids: np.ndarray) -> SegmentModel:

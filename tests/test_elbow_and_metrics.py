@@ -7,12 +7,14 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
 from segmentation.diagnostics import pca_components, reducer_comparison, segment_quality_by_split, segmentation_metrics
 from segmentation.elbow import choose_n_segments, elbow_curve, find_knee
 from segmentation.metrics import clustering_scores, inertia, seeded_sample, segment_quality
 from segmentation.params import SegmentationParams
+from segmentation.reducers import n_reduced_dimensions
 from tests.conftest import blob_features, fit_and_score
 
 
@@ -25,6 +27,43 @@ def test_knee_of_a_curve_with_a_known_elbow():
 def test_no_knee_on_a_straight_line_or_a_short_curve():
     assert find_knee(np.arange(1, 8), np.linspace(100, 40, 7)) is None
     assert find_knee(np.array([1, 2]), np.array([10.0, 5.0])) is None
+
+
+def _random_inertia_curves(n_curves: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Decreasing curves of every kind the elbow sees: sharp and soft elbows, near-straight
+    lines, plateaus (equal steps), and measured k-means inertias of random blobs."""
+    rng = np.random.default_rng(20261128)
+    curves = []
+    for index in range(n_curves):
+        n_points = int(rng.integers(3, 16))
+        ks = np.arange(1, n_points + 1)
+        kind = index % 4
+        if kind == 0:  # exponential decay of random sharpness, plus noise
+            values = np.exp(-rng.uniform(0.05, 2.0) * ks) + rng.uniform(0, 0.02, n_points)
+        elif kind == 1:  # random decreasing steps
+            values = np.cumsum(rng.exponential(1.0, n_points)[::-1])[::-1]
+        elif kind == 2:  # steps rounded to a grid: ties and flat stretches
+            values = np.round(np.cumsum(rng.exponential(1.0, n_points)[::-1])[::-1], 1)
+        else:  # k-means inertias of blobs
+            points, _ = make_blobs(n_samples=300, centers=int(rng.integers(1, 7)), random_state=index)
+            values = np.array([KMeans(int(k), n_init=2, random_state=0).fit(points).inertia_ for k in ks])
+        curves.append((ks, np.asarray(values, dtype=float)))
+    return curves
+
+
+def test_find_knee_agrees_with_kneed_on_many_curves():
+    """find_knee reimplements kneed's offline Kneedle (convex, decreasing, S=1) without
+    its imports; the reference package is a test dependency and must give the same knee."""
+    from kneed import KneeLocator
+
+    curves = _random_inertia_curves(400)
+    found = 0
+    for ks, values in curves:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            expected = KneeLocator(list(ks), list(values), curve="convex", direction="decreasing", S=1.0).knee
+        assert find_knee(ks, values) == (None if expected is None else int(expected)), (ks, values)
+        found += expected is not None
+    assert 100 < found < len(curves)  # both outcomes are exercised
 
 
 def test_elbow_curve_finds_the_number_of_blobs():
@@ -105,14 +144,15 @@ def test_segment_quality_separates_crisp_from_fuzzy():
 def blobs_build():
     features, _ = blob_features(n_rows=1000)
     params = SegmentationParams(n_segments=3, silhouette_sample_size=400)
-    segments, reduced, _, _ = fit_and_score(features, params)
+    segments, reduced, model, _ = fit_and_score(features, params)
     elbow = elbow_curve(reduced.loc[reduced["split"] == "train", ["component_1", "component_2"]].to_numpy(), params)
-    return features, reduced, segments, elbow, params
+    segmented = reduced.merge(segments[["customer_id", "segment_id", "model_version"]], on="customer_id")
+    return features, segmented, elbow, params, model
 
 
 def test_segmentation_metrics_on_known_structure(blobs_build):
-    _, reduced, segments, elbow, params = blobs_build
-    metrics = segmentation_metrics(reduced, segments, elbow, params, "pca").to_pandas().iloc[0]
+    _, segmented, elbow, params, _ = blobs_build
+    metrics = segmentation_metrics(segmented, elbow, params, "pca").to_pandas().iloc[0]
     assert metrics["n_segments"] == 3
     assert metrics["model_version"] == 1 and metrics["refit"] and metrics["reducer"] == "pca"
     assert metrics["train_customer_count"] + metrics["test_customer_count"] == 1000
@@ -122,8 +162,8 @@ def test_segmentation_metrics_on_known_structure(blobs_build):
 
 
 def test_segment_quality_by_split_has_each_segment_and_split(blobs_build):
-    _, reduced, segments, _, params = blobs_build
-    quality = segment_quality_by_split(reduced, segments, params).to_pandas()
+    _, segmented, _, params, _ = blobs_build
+    quality = segment_quality_by_split(segmented, params).to_pandas()
     assert sorted(zip(quality["segment_id"], quality["split"], strict=True)) == [
         (s, split) for s in (1, 2, 3) for split in ("test", "train")
     ]
@@ -131,14 +171,23 @@ def test_segment_quality_by_split_has_each_segment_and_split(blobs_build):
 
 
 def test_pca_components_table(blobs_build):
-    features, *_ = blobs_build
-    table = pca_components(features, SegmentationParams(n_components=3)).to_pandas()
+    features, *_, model = blobs_build
+    table = pca_components(features, SegmentationParams(n_components=3), model).to_pandas()
     n_features = 18
     assert len(table) == n_features * n_features
     per_component = table.groupby("component")
     np.testing.assert_allclose(per_component["loading"].apply(lambda x: (x**2).sum()), 1.0)
     assert table["cumulative_explained_variance_ratio"].max() == pytest.approx(1.0)
     assert table.loc[table["is_kept"], "component"].unique().tolist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize("share", [0.3, 0.5, 0.75, 0.9, 0.99])
+def test_pca_components_keeps_as_many_as_the_reducer(blobs_build, share):
+    """is_kept marks the components a pca reducer keeps for a share of variance."""
+    features, *_, model = blobs_build
+    table = pca_components(features, SegmentationParams(n_components=share), model).to_pandas()
+    train = model.scale(features.loc[features["split"] == "train", list(model.features)].to_numpy())
+    assert table.loc[table["is_kept"], "component"].nunique() == n_reduced_dimensions(train, share, 0)
 
 
 def test_reducer_comparison_rows_compare(blobs_build):

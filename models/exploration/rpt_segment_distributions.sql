@@ -44,11 +44,26 @@ all_customers as (
 
 ),
 
-final as (
+both_levels as (
 
     select * from by_segment
     union all
     select * from all_customers
+
+),
+
+final as (
+
+    select
+        segment_id,
+        segment_name,
+        attribute,
+        customer_count,
+        min_value,
+        {{ distribution_quantiles() }},
+        max_value,
+        mean_value
+    from both_levels
 
 )
 

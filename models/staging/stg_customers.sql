@@ -16,7 +16,7 @@ renamed as (
         source_row_number,
         nullif(upper(trim(cust_id)), '') as customer_id,
 
-        -- raw text, kept so that a rejected row can be fixed and reloaded
+        -- source values, for the rejection reasons and the raw text of rejected rows
         {%- for column in raw_customer_columns() %}
         {{ column }} as raw_{{ column }},
         {%- endfor %}
@@ -124,8 +124,12 @@ final as (
         cash_advance_trx,
         purchases_trx,
         tenure,
+        -- the source text of a rejected row, so that it can be fixed and reloaded
         {%- for column in raw_customer_columns() %}
-        raw_{{ column }},
+        case
+            when rejection_reason is not null
+                then cast(raw_{{ column }} as {{ dbt.type_string() }})
+        end as raw_{{ column }},
         {%- endfor %}
         rejection_reason,
         rejection_reason is null as is_valid

@@ -13,7 +13,8 @@ from segmentation.relations import read_clustering_features, relation_to_arrow
 def model(dbt, session):
     dbt.config(materialized="table")
     params = SegmentationParams.from_config(dbt.config.get("segmentation_params"))
-    features = read_clustering_features(dbt.ref("int_customer_features_engineered"))
+    # Each customer is reduced on its own: no sort needed.
+    features = read_clustering_features(dbt.ref("int_customer_features_engineered"), ordered=False)
     registry = read_registry(relation_to_arrow(dbt.ref("segmentation_models")))
     if features.empty:  # dbt build --empty
         return reduce_customers(features, None)

@@ -12,7 +12,8 @@ from segmentation.relations import relation_to_arrow, relation_to_frame
 def model(dbt, session):
     dbt.config(materialized="table")
     params = SegmentationParams.from_config(dbt.config.get("segmentation_params"))
-    reduced = relation_to_frame(dbt.ref("customer_features_reduced"), order_by="customer_id")
+    # Each customer is assigned on its own: no sort needed.
+    reduced = relation_to_frame(dbt.ref("customer_features_reduced"))
     registry = read_registry(relation_to_arrow(dbt.ref("segmentation_models")))
     if reduced.empty:  # dbt build --empty
         return segment_customers(reduced, None, 0, {})

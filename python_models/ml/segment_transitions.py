@@ -6,6 +6,6 @@ from segmentation.relations import read_clustering_features, relation_to_arrow
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    features = read_clustering_features(dbt.ref("int_customer_features_engineered"))
+    features = read_clustering_features(dbt.ref("int_customer_features_engineered"), ordered=False)
     registry = read_registry(relation_to_arrow(dbt.ref("segmentation_models")))
     return segment_transitions(features, registry)
