@@ -10,7 +10,7 @@ WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
 # Keep TensorFlow's C++ log noise out of dbt's output.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup run build test lint format docs report demo-data lock query clean
+.PHONY: setup run build test lint format docs report bench demo-data lock query clean
 
 setup: $(STAMP)
 
@@ -55,6 +55,13 @@ docs: setup
 ## The self-contained HTML report (and PNG figures) from the warehouse, into reports/.
 report: setup
 	$(BIN)/python -m segmentation.report --database $(WAREHOUSE) --out reports
+
+## The benchmark: dbt build on generated customers beside the plain notebook pipeline,
+## written to docs/benchmarks.md. SIZES="100000 1000000" by default; TEN_MILLION=1 adds
+## 10,000,000 customers (pca); REDUCERS="pca" skips the autoencoder builds.
+bench: setup
+	$(BIN)/python -m segmentation.benchmark $(if $(SIZES),--sizes $(SIZES)) \
+		$(if $(REDUCERS),--reducers $(REDUCERS)) $(if $(TEN_MILLION),--ten-million)
 
 query: setup
 	@$(BIN)/python -m segmentation.query "$(SQL)"
