@@ -117,7 +117,7 @@ def usable_feature_matrix(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     is_train = train_mask(features)
     varies = varying_features(matrix[is_train])
     names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
-    return matrix[:, varies], is_train, names
+    return (matrix if varies.all() else matrix[:, varies]), is_train, names
 
 
 def _text_column(values: pd.Series) -> pa.Array:

@@ -67,16 +67,17 @@ def make_reducer(name: str, n_dimensions: int, params: SegmentationParams) -> Tr
 def fit_reduction(train: np.ndarray, params: SegmentationParams, reducer: str | None = None) -> Pipeline:
     """Fit ``StandardScaler -> reducer`` on the train rows."""
     scaler = StandardScaler().fit(train)
+    scaled = scaler.transform(train)
     name = reducer or params.reducer
     if name == "none":
         n_dimensions = train.shape[1]
     else:
-        n_dimensions = n_reduced_dimensions(scaler.transform(train), params.n_components, params.random_seed)
+        n_dimensions = n_reduced_dimensions(scaled, params.n_components, params.random_seed)
     if n_dimensions > min(train.shape):
         raise ParameterError(
             f"var n_components={params.n_components} is more than the {min(train.shape)} dimensions that "
             f"{train.shape[0]} train customers and {train.shape[1]} features allow. "
             "Set it with: dbt build --vars '{n_components: 0.9}'"
         )
-    reducer_step = make_reducer(name, n_dimensions, params).fit(scaler.transform(train))
+    reducer_step = make_reducer(name, n_dimensions, params).fit(scaled)
     return Pipeline([("scale", scaler), ("reduce", reducer_step)])

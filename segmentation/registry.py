@@ -166,20 +166,22 @@ def fit_version(
     train = matrix[is_train]
     model = model_from_reduction(fit_reduction(train, params), names, params.reducer)
     scaled_train = model.scale(train)
+    del train  # the copies of the train rows go as soon as they are used: peak memory
     reduced_train = model.reduce_scaled(scaled_train)
     logger.info(
         f"reducer {params.reducer}: {len(names)} features -> {reduced_train.shape[1]} dimensions, "
-        f"fitted on {len(train):,} train customers"
+        f"fitted on {len(reduced_train):,} train customers"
     )
 
     elbow = elbow_curve(reduced_train, params)
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
-    check_fit_size(n_segments, len(train))
+    check_fit_size(n_segments, len(reduced_train))
     kmeans_rows = reduced_train[seeded_sample(len(reduced_train), params.kmeans_sample_size, params.random_seed)]
     kmeans_centroids = fit_kmeans(kmeans_rows, n_segments, N_INIT, params.random_seed)
     logger.info(f"k-means k={n_segments}: fitted on {len(kmeans_rows):,} of {len(reduced_train):,} train customers")
     labels = model.with_centroids(kmeans_centroids).assign(reduced_train)[0] - 1
     profiles = segment_profiles(scaled_train, labels, n_segments)
+    del scaled_train
 
     previous = previous_segments(registry)
     ids = match_to_previous(profiles, model, previous) if previous is not None else None
