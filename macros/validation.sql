@@ -2,10 +2,16 @@
 
 {% macro parse_number(raw_column) -%}
     {#- A source value (text, or a number from a typed file such as Parquet) as a double.
-        DuckDB's cast ignores surrounding spaces; empty text is missing (null), and
-        unparseable text is null too, told apart from missing by number_rejection_reason.
-        A number passes without a round trip through text. -#}
-    try_cast({{ raw_column }} as double)
+        The plain cast takes a number, and text with ASCII spaces around it, without a
+        round trip through text; only the values it cannot take are trimmed (trim also
+        strips non-breaking and other Unicode spaces, common in spreadsheet exports) and
+        cast again (coalesce evaluates that for those rows only). Empty text is missing
+        (null); unparseable text is null too, told apart from missing by
+        number_rejection_reason. -#}
+    coalesce(
+        try_cast({{ raw_column }} as double),
+        try_cast(trim(cast({{ raw_column }} as {{ dbt.type_string() }})) as double)
+    )
 {%- endmacro %}
 
 

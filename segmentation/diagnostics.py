@@ -203,7 +203,7 @@ def segmentation_metrics(
         for name, value in scores.items():
             row[f"{split}_{name}"] = value
     test = np.flatnonzero(~is_train)
-    test = test[seeded_sample(len(test), params.kmeans_sample_size, params.random_seed)]
+    test = test[seeded_sample(len(test), max(params.kmeans_sample_size, n_segments), params.random_seed)]
     if params.refit and len(test) >= n_segments:
         own = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=params.random_seed).fit(values[test])
         row["test_generalisation_ari"] = float(adjusted_rand_score(labels[test], own.labels_))

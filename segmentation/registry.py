@@ -176,7 +176,9 @@ def fit_version(
     elbow = elbow_curve(reduced_train, params)
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
     check_fit_size(n_segments, len(reduced_train))
-    kmeans_rows = reduced_train[seeded_sample(len(reduced_train), params.kmeans_sample_size, params.random_seed)]
+    # At least k rows, whatever kmeans_sample_size says.
+    sample_size = max(params.kmeans_sample_size, n_segments)
+    kmeans_rows = reduced_train[seeded_sample(len(reduced_train), sample_size, params.random_seed)]
     kmeans_centroids = fit_kmeans(kmeans_rows, n_segments, N_INIT, params.random_seed)
     logger.info(f"k-means k={n_segments}: fitted on {len(kmeans_rows):,} of {len(reduced_train):,} train customers")
     labels = model.with_centroids(kmeans_centroids).assign(reduced_train)[0] - 1

@@ -7,10 +7,13 @@ segmented; every source row is accounted for.
 
 from __future__ import annotations
 
+import decimal
 import gzip
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from segmentation.columns import RAW_COLUMNS
@@ -153,6 +156,11 @@ def test_bad_values_are_rejected_with_readable_reasons(tmp_path):
     ]
     for position, (column, value, _) in enumerate(edits):
         bad.iloc[position, bad.columns.get_loc(column)] = value
+    # Spaces around a number, ASCII or not (a non-breaking space from a spreadsheet, a
+    # thin space), do not make it bad.
+    padded_balance = float(rows.loc[10, "BALANCE"])
+    rows.loc[10, "BALANCE"] = "\u00a0" + rows.loc[10, "BALANCE"] + "\u2009"
+    rows.loc[11, "TENURE"] = " " + rows.loc[11, "TENURE"] + " "
     frame = pd.concat([rows, bad], ignore_index=True)
     run, _ = build_file(tmp_path, frame, rejected_share_error=0.5)
     assert run.returncode == 0, run.output[-3000:]
@@ -161,6 +169,8 @@ def test_bad_values_are_rejected_with_readable_reasons(tmp_path):
     assert rejects["rejection_reason"].tolist() == [reason for _, _, reason in edits]
     assert rejects["source_row_number"].tolist() == list(range(301, 310))
     assert rejects["raw_cust_id"].iloc[0] == "C90000"
+    padded = run.query("select balance from int_customers_cleaned where source_row_number = 11")
+    assert padded["balance"].tolist() == [padded_balance]
     # 300 good rows segmented; the summary counts each kind of problem.
     summary = run.query("select * from rpt_rejection_reasons").set_index("rejection_kind")
     assert summary.loc["BALANCE is not a number", "rejected_row_count"] == 1
@@ -248,6 +258,44 @@ def test_a_path_with_quotes_or_sql_is_read_as_a_path(tmp_path, name):
     run, _ = build_file(tmp_path, demo_rows(150), name=name)
     assert run.returncode == 0, run.output[-3000:]
     assert_reconciled(run, 150)
+
+
+def test_typed_parquet_numbers_are_validated_as_numbers(tmp_path):
+    """A Parquet file with typed columns (double, integer, decimal, text): bad numbers are
+    rejected with their value as DuckDB writes it, the source text is kept for rejected
+    rows only, the rest is segmented."""
+    rows = demo_rows(300)
+    numbers = rows.drop(columns="CUST_ID").replace("", None).astype(float)
+    numbers.loc[0, "BALANCE"] = -5.0
+    numbers.loc[1, "PAYMENTS"] = None
+    numbers.loc[2, "PURCHASES"] = np.inf
+    columns = {"CUST_ID": pa.array(rows["CUST_ID"])}
+    for name in numbers.columns:
+        columns[name] = pa.array(numbers[name], pa.float64())
+    columns["TENURE"] = pa.array(numbers["TENURE"].astype("int64"), pa.int64())
+    credit = [None if np.isnan(value) else decimal.Decimal(f"{value:.2f}") for value in numbers["CREDIT_LIMIT"]]
+    columns["CREDIT_LIMIT"] = pa.array(credit, pa.decimal128(12, 2))
+    # Text is read as text: a number padded with spaces passes, a date is no number.
+    trx = [f"{value:g}" for value in numbers["CASH_ADVANCE_TRX"]]
+    trx[3], trx[4] = "2026-01-31", f" {trx[4]} "
+    columns["CASH_ADVANCE_TRX"] = pa.array(trx, pa.string())
+    path = tmp_path / "typed.parquet"
+    table = pa.table(columns)
+    pq.write_table(table, path)
+    run = run_dbt(
+        tmp_path / "build", "build", variables={**FAST, "customers_path": str(path), "rejected_share_error": 0.5}
+    )
+    assert run.returncode == 0, run.output[-3000:]
+    assert_reconciled(run, len(rows))
+    rejects = run.query("select source_row_number, rejection_reason, raw_balance from rejected_customers order by 1")
+    assert rejects["source_row_number"].tolist() == [1, 2, 3, 4]
+    reasons = rejects["rejection_reason"].tolist()
+    assert reasons[0] == "BALANCE is negative: -5.0" and rejects["raw_balance"].iloc[0] == "-5.0"
+    assert reasons[1] == "PAYMENTS is missing"
+    assert reasons[2] == "PURCHASES is not a finite number: inf"
+    assert reasons[3] == "CASH_ADVANCE_TRX is not a number: '2026-01-31'"
+    assert run.scalar("select count(*) from stg_customers where is_valid and raw_balance is not null") == 0
+    assert run.scalar("select count(*) from stg_customers where tenure is null") == 0
 
 
 def test_gzip_compressed_csv(tmp_path):

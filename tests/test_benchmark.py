@@ -77,6 +77,9 @@ def test_targets_are_checked_against_time_ratio_and_memory():
     slow = [_run(1_000_000, "dbt build, pca", 25.0, 2.5)]
     assert check_target(pca, slow) == "not met (25.0 s > 20 s; 2.50 GiB > 2 GiB)"
     assert check_target(autoencoder, slow) is None  # not measured
+    alone = [_run(1_000_000, "dbt build, autoencoder", 30.0, 2.5)]  # without the pca build
+    assert check_target(autoencoder, alone) == "not met (2.50 GiB > 2 GiB)"
+    assert check_target(autoencoder, [_run(1_000_000, "dbt build, autoencoder", 30.0, 1.5)]) is None
     big = [_run(10_000_000, "dbt build, pca", 80.0, 3.0), _run(10_000_000, NOTEBOOK, 150.0, 7.0)]
     assert check_target(ten_million, big) == "not met (0.53x notebook (pandas + scikit-learn) > 0.5x)"
 
@@ -134,3 +137,11 @@ def test_make_bench_runs_end_to_end_on_a_small_file(tmp_path):
     # 2,400 train customers, fewer than kmeans_sample_size: the sample is the whole split.
     ari, sample_size, n_train = sample_fit_agreement(tmp_path / "work" / "warehouse_3000_pca.duckdb")
     assert ari == 1.0 and sample_size == n_train and 2000 < n_train < 2800
+
+
+def test_kmeans_sample_is_never_smaller_than_the_number_of_segments():
+    features, _ = blob_features(n_rows=1200)
+    params = SegmentationParams(n_segments=12, kmeans_sample_size=10, elbow_max_k=4, silhouette_sample_size=300)
+    row = fit_version(features, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules())
+    assert row.column("n_segments")[0].as_py() == 12
+    assert len(row.column("centroids")[0].as_py()) == 12
