@@ -149,7 +149,7 @@ def _dbt_executable() -> str:
 def dbt_build(customers: Path, n_customers: int, reducer: str, workdir: Path) -> Run:
     """Time ``dbt build`` of the whole project on ``customers`` into a fresh warehouse."""
     name = f"{n_customers}_{reducer}"
-    database = workdir / f"warehouse_{name}.duckdb"
+    database = warehouse_path(workdir, n_customers, reducer)
     for stale in (database, database.with_name(database.name + ".wal")):
         stale.unlink(missing_ok=True)
     target = workdir / f"target_{name}"
@@ -197,8 +197,9 @@ def sample_fit_agreement(database: Path) -> tuple[float, int, int]:
     import duckdb
     from sklearn.metrics import adjusted_rand_score
 
+    from segmentation.metrics import kmeans_sample
     from segmentation.pipeline import N_INIT, feature_matrix, train_mask
-    from segmentation.registry import _version_row, load_model, read_registry, version_in_use
+    from segmentation.registry import load_model, read_registry, version_in_use, version_row
     from segmentation.relations import read_clustering_features, relation_to_arrow
     from segmentation.segment_model import fit_kmeans
 
@@ -206,15 +207,17 @@ def sample_fit_agreement(database: Path) -> tuple[float, int, int]:
         features = read_clustering_features(connection.table("int_customer_features_engineered"))
         registry = read_registry(relation_to_arrow(connection.table("segmentation_models")))
     version = version_in_use(registry, None)
-    parameters = json.loads(_version_row(registry, version)["parameters"])
+    parameters = json.loads(version_row(registry, version)["parameters"])
+    seed = parameters["random_seed"]
     model = load_model(registry, version)
     reduced = model.reduce(feature_matrix(features, model.features))
     is_train = train_mask(features)
     sample_fitted = model.assign(reduced)[0]
-    full_centroids = fit_kmeans(reduced[is_train], model.n_segments, N_INIT, parameters["random_seed"])
+    full_centroids = fit_kmeans(reduced[is_train], model.n_segments, N_INIT, seed)
     full_fitted = model.with_centroids(full_centroids).assign(reduced)[0]
-    sample_size = min(parameters["kmeans_sample_size"], int(is_train.sum()))
-    return float(adjusted_rand_score(full_fitted, sample_fitted)), sample_size, int(is_train.sum())
+    n_train = int(is_train.sum())
+    sample_size = len(kmeans_sample(n_train, model.n_segments, parameters["kmeans_sample_size"], seed))
+    return float(adjusted_rand_score(full_fitted, sample_fitted)), sample_size, n_train
 
 
 @dataclass(frozen=True)
@@ -268,8 +271,9 @@ def check_target(target: Target, runs: Sequence[Run]) -> str | None:
         other_name, max_ratio = target.max_ratio_to
         other = by_key.get((target.customers, other_name))
         ratio_measured = other is not None
-        if other is not None and _ratio(run, other) > max_ratio:
-            misses.append(f"{_ratio(run, other):.2f}x {other_name} > {max_ratio:g}x")
+        ratio = _ratio(run, other) if other is not None else None
+        if ratio is not None and ratio > max_ratio:
+            misses.append(f"{ratio:.2f}x {other_name} > {max_ratio:g}x")
     if target.max_peak_bytes is not None and run.measurement.peak_bytes > target.max_peak_bytes:
         misses.append(f"{run.measurement.peak_bytes / GIB:.2f} GiB > {target.max_peak_bytes / GIB:g} GiB")
     if misses:

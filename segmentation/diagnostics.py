@@ -18,7 +18,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores, inertia, label_centroids, seeded_sample, segment_quality
+from segmentation.metrics import clustering_scores, inertia, kmeans_sample, label_centroids, segment_quality
 from segmentation.params import REDUCERS, SegmentationParams
 from segmentation.pipeline import N_INIT, component_columns, feature_matrix, train_mask, usable_feature_matrix
 from segmentation.reducers import PCA_SOLVER, components_kept, fit_reduction
@@ -203,7 +203,7 @@ def segmentation_metrics(
         for name, value in scores.items():
             row[f"{split}_{name}"] = value
     test = np.flatnonzero(~is_train)
-    test = test[seeded_sample(len(test), max(params.kmeans_sample_size, n_segments), params.random_seed)]
+    test = test[kmeans_sample(len(test), n_segments, params.kmeans_sample_size, params.random_seed)]
     if params.refit and len(test) >= n_segments:
         own = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=params.random_seed).fit(values[test])
         row["test_generalisation_ari"] = float(adjusted_rand_score(labels[test], own.labels_))

@@ -25,6 +25,12 @@ def seeded_sample(n_rows: int, sample_size: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n_rows, size=sample_size, replace=False))
 
 
+def kmeans_sample(n_rows: int, n_segments: int, sample_size: int, seed: int) -> np.ndarray:
+    """Sorted row positions k-means is fitted on: a seeded sample of at most
+    ``sample_size`` (var kmeans_sample_size) rows, but never fewer than k."""
+    return seeded_sample(n_rows, max(sample_size, n_segments), seed)
+
+
 def inertia(values: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> float:
     """Sum of squared distances of the rows to the centroid of their label."""
     return float(((values - centroids[labels]) ** 2).sum())

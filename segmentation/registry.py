@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from segmentation.elbow import ELBOW_SCHEMA, elbow_curve
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores, seeded_sample
+from segmentation.metrics import clustering_scores, kmeans_sample
 from segmentation.naming import name_segments
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import (
@@ -176,9 +176,9 @@ def fit_version(
     elbow = elbow_curve(reduced_train, params)
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
     check_fit_size(n_segments, len(reduced_train))
-    # At least k rows, whatever kmeans_sample_size says.
-    sample_size = max(params.kmeans_sample_size, n_segments)
-    kmeans_rows = reduced_train[seeded_sample(len(reduced_train), sample_size, params.random_seed)]
+    kmeans_rows = reduced_train[
+        kmeans_sample(len(reduced_train), n_segments, params.kmeans_sample_size, params.random_seed)
+    ]
     kmeans_centroids = fit_kmeans(kmeans_rows, n_segments, N_INIT, params.random_seed)
     logger.info(f"k-means k={n_segments}: fitted on {len(kmeans_rows):,} of {len(reduced_train):,} train customers")
     labels = model.with_centroids(kmeans_centroids).assign(reduced_train)[0] - 1
@@ -251,13 +251,14 @@ def version_in_use(registry: pd.DataFrame, requested: int | None) -> int:
     return requested
 
 
-def _version_row(registry: pd.DataFrame, model_version: int) -> pd.Series:
+def version_row(registry: pd.DataFrame, model_version: int) -> pd.Series:
+    """The registry row of ``model_version``."""
     return registry.loc[registry["model_version"] == model_version].iloc[0]
 
 
 def load_model(registry: pd.DataFrame, model_version: int) -> SegmentModel:
     """The stored arrays of ``model_version`` as a :class:`SegmentModel`."""
-    row = _version_row(registry, model_version)
+    row = version_row(registry, model_version)
     return SegmentModel(
         features=tuple(row["features"]),
         scaler_mean=np.asarray(row["scaler_mean"], dtype=np.float64),
@@ -276,7 +277,7 @@ def load_model(registry: pd.DataFrame, model_version: int) -> SegmentModel:
 
 
 def segment_names(registry: pd.DataFrame, model_version: int) -> dict[int, str]:
-    row = _version_row(registry, model_version)
+    row = version_row(registry, model_version)
     return {int(segment["segment_id"]): segment["segment_name"] for segment in row["segments"]}
 
 
