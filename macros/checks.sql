@@ -94,7 +94,27 @@
 
 {% macro check_customers_file(path) %}
     {#- The file exists, is not empty, has the required columns and at least one row. -#}
+    {%- do check_customers_file_exists(path) -%}
     {%- set reader = customers_file_reader(path) -%}
+    {%- do customers_source_columns(reader) -%}
+    {#- One row is enough to know the file is not header-only: no full scan here. -#}
+    {%- set rows = run_query(
+        'select count(*) from (select 1 from ' ~ reader ~ ' limit 1) as first_row'
+    ).columns[0].values()[0] -%}
+    {%- if rows == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "no customer rows in " ~ path ~ ": the file has a header but no data rows."
+        ) }}
+    {%- endif -%}
+{% endmacro %}
+
+
+{% macro check_customers_file_exists(path) %}
+    {{ return(adapter.dispatch('check_customers_file_exists')(path)) }}
+{% endmacro %}
+
+{% macro default__check_customers_file_exists(path) %}
+    {#- The file exists and is not empty (DuckDB's glob and read_blob). -#}
     {%- set literal = "'" ~ (path | replace("'", "''")) ~ "'" -%}
     {%- set found = run_query('select count(*) from glob(' ~ literal ~ ')').columns[0].values()[0] -%}
     {%- if found == 0 -%}
@@ -107,16 +127,12 @@
     {%- if size == 0 -%}
         {{ exceptions.raise_compiler_error("no customer rows in " ~ path ~ ": the file is empty.") }}
     {%- endif -%}
-    {%- do customers_source_columns(reader) -%}
-    {#- One row is enough to know the file is not header-only: no full scan here. -#}
-    {%- set rows = run_query(
-        'select count(*) from (select 1 from ' ~ reader ~ ' limit 1) as first_row'
-    ).columns[0].values()[0] -%}
-    {%- if rows == 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "no customer rows in " ~ path ~ ": the file has a header but no data rows."
-        ) }}
-    {%- endif -%}
+{% endmacro %}
+
+{% macro spark__check_customers_file_exists(path) %}
+    {#- Spark SQL cannot list files: reading a missing file fails with Spark's own
+        "[PATH_NOT_FOUND] Path does not exist: <path>", and an empty one has no columns
+        (reported by the column check). -#}
 {% endmacro %}
 
 

@@ -71,3 +71,53 @@
     quantiles[4] as p75,
     quantiles[5] as p95
 {% endmacro %}
+
+
+{% macro split_to_rows(text, delimiter) %}
+    {#- A select-list item: one row per part of `text` split at the literal `delimiter`. -#}
+    {{ return(adapter.dispatch('split_to_rows')(text, delimiter)) }}
+{% endmacro %}
+
+{% macro default__split_to_rows(text, delimiter) -%}
+    unnest(string_split({{ text }}, '{{ delimiter }}'))
+{%- endmacro %}
+
+{% macro spark__split_to_rows(text, delimiter) -%}
+    {#- Spark's split takes a regular expression: the delimiter is quoted as one. -#}
+    explode(split({{ text }}, '\\Q{{ delimiter }}\\E'))
+{%- endmacro %}
+
+
+{% macro list_to_rows(list_column) %}
+    {#- A select-list item: one row per element of a list (array) column. -#}
+    {{ return(adapter.dispatch('list_to_rows')(list_column)) }}
+{% endmacro %}
+
+{% macro default__list_to_rows(list_column) -%}
+    unnest({{ list_column }})
+{%- endmacro %}
+
+{% macro spark__list_to_rows(list_column) -%}
+    explode({{ list_column }})
+{%- endmacro %}
+
+
+{% macro zipped_lists_to_rows(position, lists) %}
+    {#- Select-list items: one row per position of lists of equal length, the 1-based
+        position as the column `position`, the i-th element of each list under the
+        list's own name. -#}
+    {{ return(adapter.dispatch('zipped_lists_to_rows')(position, lists)) }}
+{% endmacro %}
+
+{% macro default__zipped_lists_to_rows(position, lists) -%}
+    {#- DuckDB zips lists unnested in one select. -#}
+    unnest(generate_series(1, len({{ lists[0] }}))) as {{ position }},
+    {%- for list in lists %}
+    unnest({{ list }}) as {{ list }}{{ "," if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro spark__zipped_lists_to_rows(position, lists) -%}
+    inline(arrays_zip(sequence(1, size({{ lists[0] }})), {{ lists | join(', ') }}))
+        as ({{ position }}, {{ lists | join(', ') }})
+{%- endmacro %}

@@ -23,10 +23,12 @@
 
 
 {% macro numeric_source_types() %}
-    {#- DuckDB types a source column may have to be read as a number directly. -#}
+    {#- Types (DuckDB's and Spark's names) a source column may have to be read as a
+        number directly. -#}
     {{ return([
         'TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT',
-        'UINTEGER', 'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'DECIMAL'
+        'UINTEGER', 'UBIGINT', 'UHUGEINT', 'FLOAT', 'DOUBLE', 'DECIMAL',
+        'INT', 'REAL'
     ]) }}
 {% endmacro %}
 
@@ -41,27 +43,91 @@
 {% endmacro %}
 
 
-{% macro customers_file_reader(path) %}
-    {#- A table function reading the customers file; the path is a quoted literal. -#}
-    {%- set literal = "'" ~ (path | replace("'", "''")) ~ "'" -%}
+{% macro customers_file_format(path) %}
+    {#- parquet or csv, by the file extension; anything else is refused. -#}
     {%- set name = path | lower -%}
     {%- if name.endswith('.parquet') -%}
-        {{ return('read_parquet(' ~ literal ~ ')') }}
+        {{ return('parquet') }}
     {%- elif name.endswith('.csv') or name.endswith('.csv.gz') -%}
-        {#- all_varchar: every value arrives as text and is typed in stg_customers, so a
-            bad value becomes a rejected row instead of a failed load. -#}
-        {#- null_padding: a short line gets nulls (and is rejected as missing values)
-            instead of failing the whole load. Compression (.gz) and the delimiter are
-            detected by DuckDB's sniffer. -#}
-        {{ return(
-            'read_csv(' ~ literal ~ ', header = true, all_varchar = true, null_padding = true)'
-        ) }}
-    {%- else -%}
-        {{ exceptions.raise_compiler_error(
-            "customers_path '" ~ path ~ "' is not a supported file: use a .csv, .csv.gz or "
-            ~ ".parquet file (the format is chosen by the file extension)."
-        ) }}
+        {{ return('csv') }}
     {%- endif -%}
+    {{ exceptions.raise_compiler_error(
+        "customers_path '" ~ path ~ "' is not a supported file: use a .csv, .csv.gz or "
+        ~ ".parquet file (the format is chosen by the file extension)."
+    ) }}
+{% endmacro %}
+
+
+{% macro customers_file_reader(path) %}
+    {#- A relation reading the customers file. -#}
+    {{ return(adapter.dispatch('customers_file_reader')(path)) }}
+{% endmacro %}
+
+{% macro default__customers_file_reader(path) %}
+    {#- A DuckDB table function; the path is a quoted literal. -#}
+    {%- set literal = "'" ~ (path | replace("'", "''")) ~ "'" -%}
+    {%- if customers_file_format(path) == 'parquet' -%}
+        {{ return('read_parquet(' ~ literal ~ ')') }}
+    {%- endif -%}
+    {#- all_varchar: every value arrives as text and is typed in stg_customers, so a
+        bad value becomes a rejected row instead of a failed load. -#}
+    {#- null_padding: a short line gets nulls (and is rejected as missing values)
+        instead of failing the whole load. Compression (.gz) and the delimiter are
+        detected by DuckDB's sniffer. -#}
+    {{ return(
+        'read_csv(' ~ literal ~ ', header = true, all_varchar = true, null_padding = true)'
+    ) }}
+{% endmacro %}
+
+{% macro spark__customers_file_reader(path) %}
+    {#- Spark reads a Parquet file as parquet.`path`. A CSV file needs options (a header
+        line), which Spark SQL takes only in a data source definition: a temporary view
+        of the session, made when dbt executes. Every CSV value arrives as text (no
+        schema inference), a short line gets nulls (PERMISSIVE), .gz is decompressed by
+        extension; the delimiter is a comma (Spark does not detect it). -#}
+    {%- set quoted = '`' ~ (path | replace('`', '``')) ~ '`' -%}
+    {%- if customers_file_format(path) == 'parquet' -%}
+        {{ return('parquet.' ~ quoted) }}
+    {%- endif -%}
+    {%- if execute -%}
+        {%- do run_query(
+            "create or replace temporary view customers_file using csv options (path '"
+            ~ (path | replace("'", "\\'")) ~ "', header 'true', inferSchema 'false', "
+            ~ "mode 'PERMISSIVE')"
+        ) -%}
+    {%- endif -%}
+    {{ return('customers_file') }}
+{% endmacro %}
+
+
+{% macro describe_query(sql) %}
+    {#- The statement listing the columns (name, type) of a query's result. -#}
+    {{ return(adapter.dispatch('describe_query')(sql)) }}
+{% endmacro %}
+
+{% macro default__describe_query(sql) %}
+    {{ return('describe ' ~ sql) }}
+{% endmacro %}
+
+{% macro spark__describe_query(sql) %}
+    {{ return('describe query ' ~ sql) }}
+{% endmacro %}
+
+
+{% macro source_row_number() %}
+    {#- 1, 2, 3 ... in the order rows are read from the source. -#}
+    {{ return(adapter.dispatch('source_row_number')()) }}
+{% endmacro %}
+
+{% macro default__source_row_number() %}
+    {#- DuckDB keeps insertion order for a plain scan. -#}
+    row_number() over ()
+{% endmacro %}
+
+{% macro spark__source_row_number() %}
+    {#- Spark needs an ordered window: monotonically_increasing_id grows with the file's
+        partition and the row's position in it, that is in file order. -#}
+    row_number() over (order by monotonically_increasing_id())
 {% endmacro %}
 
 
@@ -72,7 +138,7 @@
     {%- if not execute -%}
         {{ return(text_columns(required)) }}
     {%- endif -%}
-    {%- set described = run_query('describe select * from ' ~ reader) -%}
+    {%- set described = run_query(describe_query('select * from ' ~ reader)) -%}
     {%- set found = [] -%}
     {%- set by_name = {} -%}
     {%- for row in described.rows -%}
@@ -81,7 +147,7 @@
         {%- do found.append(column) -%}
         {%- do by_name.update({(column | trim | lower): {
             'name': column,
-            'type': 'text' if base_type == 'VARCHAR'
+            'type': 'text' if base_type in ('VARCHAR', 'STRING')
                 else ('number' if base_type in numeric_source_types() else 'other')
         }}) -%}
     {%- endfor -%}
@@ -111,9 +177,8 @@
         {%- set reader = ref('demo_customers') -%}
         {%- set columns = text_columns(raw_customer_columns()) -%}
     {%- endif -%}
-    {#- Source order: DuckDB keeps insertion order for a plain scan. #}
     select
-        row_number() over () as source_row_number,
+        {{ source_row_number() }} as source_row_number,
         {%- for column in raw_customer_columns() %}
         {%- set quoted = adapter.quote(columns[column].name) %}
         {%- if column == 'cust_id' or columns[column].type == 'other' %}

@@ -10,6 +10,12 @@
 {%- endmacro %}
 
 
+{% macro spark__md5_prefix_number(expression) -%}
+    {#- Spark converts hex text to a decimal string with conv(). -#}
+    cast(conv(left(md5({{ expression }}), 8), 16, 10) as bigint)
+{%- endmacro %}
+
+
 {% macro train_test_split(customer_id) -%}
     {#- 'test' for a var test_share of customers, 'train' for the rest, decided by a hash
         of customer_id and var random_seed alone: a customer keeps its split when other
@@ -22,3 +28,4 @@
         else 'train'
     end
 {%- endmacro %}
+

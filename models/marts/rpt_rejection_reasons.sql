@@ -24,7 +24,7 @@ reasons as (
     -- One row per problem: the reason clauses are joined by '; '.
     select
         source_row_number,
-        unnest(string_split(rejection_reason, '; ')) as reason
+        {{ split_to_rows('rejection_reason', '; ') }} as reason
     from rejected
 
 ),

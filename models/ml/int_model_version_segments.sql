@@ -17,21 +17,21 @@ version_segments as (
         model_version,
         features,
         train_customer_count as version_train_customer_count,
-        unnest(segments) as version_segment
+        {{ list_to_rows('segments') }} as version_segment
     from registry
 
 ),
 
 segments as (
 
-    -- unnest of a struct spreads its fields into columns.
+    -- struct.* spreads the fields of a segment into columns.
     select
-        model_version,
-        features,
-        version_train_customer_count,
-        unnest(version_segment)  -- noqa: AL03
+        model_version,  -- noqa: RF03
+        features,  -- noqa: RF03
+        version_train_customer_count,  -- noqa: RF03
+        version_segment.*  -- noqa: RF03
     from version_segments
 
 )
 
-select * from segments
+select * from segments  -- noqa: AM04

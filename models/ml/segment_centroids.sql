@@ -12,23 +12,35 @@ segments as (
 
 centroid_values as (
 
-    -- unnest of lists of equal length in one select zips them: the i-th feature with
-    -- the i-th centroid value.
+    -- The i-th feature with the i-th value of each centroid list.
     select
         model_version,
         segment_id,
         segment_name,
-        unnest(generate_series(1, len(features))) as feature_position,
-        unnest(features) as feature,
-        unnest(centroid_scaled) as centroid_scaled,
-        unnest(centroid_real) as centroid_real
+        {{ zipped_lists_to_rows(
+            'feature_position', ['features', 'centroid_scaled', 'centroid_real']
+        ) }}
     from segments
+
+),
+
+renamed as (
+
+    select
+        model_version,
+        segment_id,
+        segment_name,
+        feature_position,
+        features as feature,
+        centroid_scaled,
+        centroid_real
+    from centroid_values
 
 ),
 
 final as (
 
-    select * from centroid_values
+    select * from renamed
 
 )
 

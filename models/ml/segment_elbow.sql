@@ -22,18 +22,18 @@ curve_points as (
     select
         model_version,
         elbow_sample_size,
-        unnest(elbow) as elbow_point
+        {{ list_to_rows('elbow') }} as elbow_point
     from version_in_use
 
 ),
 
 curve as (
 
-    -- unnest of a struct spreads its fields into columns.
+    -- struct.* spreads the fields of a curve point into columns.
     select
-        model_version,
-        elbow_sample_size,
-        unnest(elbow_point)  -- noqa: AL03
+        model_version,  -- noqa: RF03
+        elbow_sample_size,  -- noqa: RF03
+        elbow_point.*  -- noqa: RF03
     from curve_points
 
 ),
