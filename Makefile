@@ -5,12 +5,17 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SPARK_STAMP := $(VENV)/.installed-spark
+# Spark's Python workers run this environment's Python; Spark binds to the loopback.
+# The Spark tests must not be skipped where `make test` runs them.
+SPARK_ENV := PYSPARK_PYTHON=$(abspath $(BIN))/python SPARK_LOCAL_IP=127.0.0.1 SEGMENTATION_REQUIRE_SPARK=1
 WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
 
 # Keep TensorFlow's C++ log noise out of dbt's output.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup run build test lint format docs report bench demo-data lock query clean
+.PHONY: setup setup-spark run run-spark build test test-spark lint format docs report bench demo-data lock lock-spark \
+	query clean
 
 setup: $(STAMP)
 
@@ -35,9 +40,26 @@ run: setup
 
 build: run
 
-## The whole test suite: linters, then pytest (which runs real dbt builds).
-test: setup lint
-	$(BIN)/pytest
+## The Spark extra (dbt-spark, PySpark; needs Java 17), on top of setup. Not in `make setup`.
+setup-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): $(STAMP) requirements-spark.txt
+	$(BIN)/python -m pip install --quiet -r requirements-spark.txt -c requirements.txt
+	@touch $(SPARK_STAMP)
+
+## The whole project on a local Spark session (SQL models through dbt-spark, the Python
+## models through segmentation.spark_build), into warehouse/spark/.
+run-spark: setup-spark
+	$(SPARK_ENV) $(BIN)/python -m segmentation.spark_build $(if $(VARS),--vars '$(VARS)')
+
+## The whole test suite: linters, then pytest (which runs real dbt builds, on DuckDB and
+## on a local Spark: it installs the Spark extra).
+test: setup setup-spark lint
+	$(SPARK_ENV) $(BIN)/pytest
+
+## The Spark tests alone (tests/test_spark.py).
+test-spark: setup-spark
+	$(SPARK_ENV) $(BIN)/pytest -m spark
 
 lint: setup
 	$(BIN)/ruff check .
@@ -80,6 +102,20 @@ lock:
 	  echo "# 'make lock'; never edit by hand."; \
 	  build/lock/bin/python -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > requirements.txt
 	rm -rf build/lock
+
+## Re-resolve requirements-spark.in on top of requirements.txt into requirements-spark.txt.
+lock-spark:
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/python -m pip install --quiet --upgrade pip
+	build/lock/bin/python -m pip install --quiet -r requirements.txt
+	build/lock/bin/python -m pip freeze --all --exclude-editable | sort > build/base.txt
+	build/lock/bin/python -m pip install --quiet -r requirements-spark.in -c requirements.txt
+	{ echo "# Locked versions of requirements-spark.in (Python 3.11), installed on top of"; \
+	  echo "# requirements.txt (whose pins they keep: pip install -c requirements.txt). Regenerate"; \
+	  echo "# with 'make lock-spark'; never edit by hand."; \
+	  build/lock/bin/python -m pip freeze --all --exclude-editable | sort | comm -13 build/base.txt -; } \
+		> requirements-spark.txt
+	rm -rf build/lock build/base.txt
 
 clean:
 	rm -rf target logs build .pytest_cache .ruff_cache

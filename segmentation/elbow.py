@@ -84,12 +84,18 @@ def elbow_curve(reduced_train: np.ndarray, params: SegmentationParams) -> pd.Dat
         scores = clustering_scores(sample, model.labels_, params.silhouette_sample_size, params.random_seed)
         rows.append({"k": int(k), "inertia": float(model.inertia_), **scores})
         logger.info(f"elbow k={k}/{ks[-1]}: inertia {model.inertia_:,.1f}, silhouette {scores['silhouette']:.3f}")
+    return finish_elbow_curve(rows, params, len(sample))
+
+
+def finish_elbow_curve(rows: list[dict], params: SegmentationParams, sample_size: int) -> pd.DataFrame:
+    """The elbow table from one row per k (``k``, ``inertia`` and the clustering scores):
+    the knee, the selected k, and the size of the sample it was measured on."""
     curve = pd.DataFrame(rows)
     knee = find_knee(curve["k"].to_numpy(), curve["inertia"].to_numpy())
     curve["is_knee"] = curve["k"] == knee
     selected = choose_n_segments(curve, params, knee)
     curve["is_selected"] = curve["k"] == selected
-    curve["elbow_sample_size"] = len(sample)
+    curve["elbow_sample_size"] = sample_size
     return curve
 
 

@@ -58,21 +58,30 @@ class SegmentationError(ValueError):
 
 def feature_matrix(frame: pd.DataFrame, features: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
     """The clustering features of ``frame`` as a float64 matrix; refuses missing values."""
-    absent = [name for name in features if name not in frame.columns]
+    check_feature_columns(list(frame.columns), features)
+    matrix = frame[list(features)].to_numpy(dtype=np.float64)
+    check_finite_counts(dict(zip(features, (~np.isfinite(matrix)).sum(axis=0), strict=True)))
+    return matrix
+
+
+def check_feature_columns(columns: Sequence[str], features: Sequence[str] = CLUSTERING_FEATURES) -> None:
+    """Refuse a feature table that lacks some of ``features``."""
+    absent = [name for name in features if name not in columns]
     if absent:
         raise SegmentationError(
             f"the feature table lacks the clustering features {absent}; "
-            f"columns found: {list(frame.columns)}. Rebuild int_customer_features_engineered."
+            f"columns found: {list(columns)}. Rebuild int_customer_features_engineered."
         )
-    matrix = frame[list(features)].to_numpy(dtype=np.float64)
-    not_finite = ~np.isfinite(matrix)
-    if not_finite.any():
-        counts = {name: int(n) for name, n in zip(features, not_finite.sum(axis=0), strict=True) if n}
+
+
+def check_finite_counts(not_finite: dict[str, int]) -> None:
+    """Refuse features with missing or infinite values (``not_finite[name]`` rows each)."""
+    counts = {name: int(n) for name, n in not_finite.items() if n}
+    if counts:
         raise SegmentationError(
             f"clustering features have missing or infinite values {counts}: "
             "int_customers_cleaned should have imputed them; check its rules against this data."
         )
-    return matrix
 
 
 def component_columns(frame: pd.DataFrame) -> list[str]:
@@ -98,7 +107,13 @@ def varying_features(train: np.ndarray, names: Sequence[str] = CLUSTERING_FEATUR
     """Which features vary on the train rows. A constant feature (for example one made
     from a column that is empty for every customer) says nothing about behaviour: it is
     left out of clustering, with a warning in the build output."""
-    varies = np.ptp(train, axis=0) > 0 if len(train) else np.ones(train.shape[1], dtype=bool)
+    return varying_by_range(np.ptp(train, axis=0) if len(train) else None, names)
+
+
+def varying_by_range(ranges: np.ndarray | None, names: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
+    """:func:`varying_features` from each feature's range (max - min) on the train rows
+    (None when there are no train rows)."""
+    varies = ranges > 0 if ranges is not None else np.ones(len(names), dtype=bool)
     constant = [name for name, keep in zip(names, varies, strict=True) if not keep]
     if constant:
         logger.warning(f"constant features left out of clustering (same value for every train customer): {constant}")
@@ -145,8 +160,12 @@ def segment_numbering(train_labels: np.ndarray, centroids: np.ndarray) -> np.nda
 
     Largest segment (by train customers) first; ties by centroid coordinates.
     """
+    return numbering_by_size(np.bincount(train_labels, minlength=centroids.shape[0]), centroids)
+
+
+def numbering_by_size(sizes: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """:func:`segment_numbering` from the train size of each label (``sizes[label]``)."""
     n_clusters = centroids.shape[0]
-    sizes = np.bincount(train_labels, minlength=n_clusters)
     # np.lexsort sorts by the last key first: size (descending), then each coordinate.
     order = np.lexsort((*tuple(centroids[:, ::-1].T), -sizes))
     numbering = np.empty(n_clusters, dtype=np.int32)

@@ -12,8 +12,9 @@ a stored version.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,12 +30,12 @@ from segmentation.pipeline import (
     SegmentationError,
     check_fit_size,
     feature_matrix,
-    segment_numbering,
+    numbering_by_size,
     train_mask,
     usable_feature_matrix,
 )
 from segmentation.reducers import fit_reduction
-from segmentation.relations import frame_to_arrow
+from segmentation.relations import frame_to_arrow, is_spark_frame
 from segmentation.segment_model import (
     DenseLayer,
     PreviousSegments,
@@ -118,6 +119,20 @@ def previous_segments(registry: pd.DataFrame) -> PreviousSegments | None:
     )
 
 
+def number_segments(
+    profiles: np.ndarray, sizes: np.ndarray, centroids: np.ndarray, model: SegmentModel, registry: pd.DataFrame
+) -> tuple[np.ndarray, int | None]:
+    """``ids[label]`` for a new fit's k-means labels (row ``label`` of ``profiles``, the
+    mean scaled features, and of ``sizes``, the train customers), and the version they
+    were matched to: the latest stored version's ids when the segments can be matched,
+    else the numbering rule (None)."""
+    previous = previous_segments(registry)
+    ids = match_to_previous(profiles, model, previous) if previous is not None else None
+    if ids is None:
+        return numbering_by_size(sizes, centroids), None
+    return ids, previous.model_version
+
+
 def _segment_structs(
     named: pd.DataFrame, profiles: np.ndarray, train_counts: np.ndarray, model: SegmentModel
 ) -> list[dict]:
@@ -185,33 +200,72 @@ def fit_version(
     profiles = segment_profiles(scaled_train, labels, n_segments)
     del scaled_train
 
-    previous = previous_segments(registry)
-    ids = match_to_previous(profiles, model, previous) if previous is not None else None
-    matched_to = previous.model_version if ids is not None else None
-    if ids is None:
-        ids = segment_numbering(labels, kmeans_centroids)
+    sizes = np.bincount(labels, minlength=n_segments)
+    ids, matched_to = number_segments(profiles, sizes, kmeans_centroids, model, registry)
     model = model.with_centroids(reorder_by_id(kmeans_centroids, ids))
     profiles = reorder_by_id(profiles, ids)
-    train_counts = reorder_by_id(np.bincount(labels, minlength=n_segments), ids)
+    train_counts = reorder_by_id(sizes, ids)
     named = name_segments(profiles, names, naming_rules)
 
     reduced_all = model.reduce(matrix)
     segment_ids, distances, _ = model.assign(reduced_all)
+    return registry_row(
+        FittedVersion(
+            model=model,
+            params=params,
+            elbow=elbow,
+            named=named,
+            profiles=profiles,
+            train_counts=train_counts,
+            train_customer_count=int(is_train.sum()),
+            test_customer_count=int((~is_train).sum()),
+            train_fingerprint=fingerprint(features.loc[is_train, ["customer_id", *names]]),
+            ids_matched_to_version=matched_to,
+            quality=_split_quality(reduced_all, segment_ids, distances, is_train, params),
+        ),
+        registry,
+    )
+
+
+@dataclass(frozen=True)
+class FittedVersion:
+    """What a fit found, whichever engine fitted it: the registry row's content.
+
+    ``named``, ``profiles`` and ``train_counts`` have row i for segment_id i + 1;
+    ``elbow`` is :func:`segmentation.elbow.elbow_curve`'s table; ``quality`` the
+    ``train_``/``test_`` silhouette and mean squared distance."""
+
+    model: SegmentModel
+    params: SegmentationParams
+    elbow: pd.DataFrame
+    named: pd.DataFrame
+    profiles: np.ndarray
+    train_counts: np.ndarray
+    train_customer_count: int
+    test_customer_count: int
+    train_fingerprint: str
+    ids_matched_to_version: int | None
+    quality: dict[str, float | None]
+
+
+def registry_row(fitted: FittedVersion, registry: pd.DataFrame) -> pa.Table:
+    """The registry row of a new version (the next id after those in ``registry``)."""
+    model, params, elbow = fitted.model, fitted.params, fitted.elbow
     row = {
         "model_version": int(registry["model_version"].max()) + 1 if not registry.empty else 1,
         "fitted_at": datetime.now(UTC).replace(tzinfo=None),
         "reducer": params.reducer,
-        "n_segments": n_segments,
+        "n_segments": model.n_segments,
         "n_segments_requested": params.n_segments_label,
-        "n_dimensions": int(reduced_train.shape[1]),
+        "n_dimensions": int(model.centroids.shape[1]),
         "random_seed": params.random_seed,
         "parameters": json.dumps(asdict(params), sort_keys=True),
-        "train_customer_count": int(is_train.sum()),
-        "test_customer_count": int((~is_train).sum()),
-        "train_fingerprint": fingerprint(features.loc[is_train, ["customer_id", *names]]),
-        "ids_matched_to_version": matched_to,
+        "train_customer_count": fitted.train_customer_count,
+        "test_customer_count": fitted.test_customer_count,
+        "train_fingerprint": fitted.train_fingerprint,
+        "ids_matched_to_version": fitted.ids_matched_to_version,
         "elbow_sample_size": int(elbow["elbow_sample_size"].iloc[0]),
-        "features": list(names),
+        "features": list(model.features),
         "scaler_mean": model.scaler_mean.tolist(),
         "scaler_scale": model.scaler_scale.tolist(),
         "reducer_layers": [
@@ -219,13 +273,13 @@ def fit_version(
             for layer in model.layers
         ],
         "centroids": model.centroids.tolist(),
-        "segments": _segment_structs(named, profiles, train_counts, model),
+        "segments": _segment_structs(fitted.named, fitted.profiles, fitted.train_counts, model),
         # NaN (for example the silhouette of k = 1) is stored as null, as pandas would.
         "elbow": elbow.drop(columns="elbow_sample_size").astype(object).where(elbow.notna(), None).to_dict("records"),
     }
-    row.update(_split_quality(reduced_all, segment_ids, distances, is_train, params))
+    row.update(fitted.quality)
     logger.info(
-        f"model version {row['model_version']}: {n_segments} segments "
+        f"model version {row['model_version']}: {model.n_segments} segments "
         + ", ".join(f"{segment['segment_id']} {segment['segment_name']!r}" for segment in row["segments"])
     )
     return pa.Table.from_pylist([row], schema=REGISTRY_SCHEMA)
@@ -288,17 +342,23 @@ def model_in_use(registry: pd.DataFrame, params: SegmentationParams) -> tuple[in
 
 
 def update_registry(
-    features: pd.DataFrame, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
+    features: pd.DataFrame | Any, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
 ) -> pa.Table:
     """The rows ``segmentation_models`` appends this build: a new version when var refit
     is true; none when it is false (after checking the version to score with exists) or
-    when there are no customers (``dbt build --empty``)."""
-    if features.empty:
+    when there are no customers (``dbt build --empty``). ``features`` is pandas, or a
+    Spark DataFrame, which is fitted with Spark MLlib (:mod:`segmentation.spark`)."""
+    spark = is_spark_frame(features)
+    if features.isEmpty() if spark else features.empty:
         return REGISTRY_SCHEMA.empty_table()
     if not params.refit:
         version = version_in_use(registry, params.model_version)
         logger.info(f"refit false: nothing fitted; customers are scored with stored model version {version}")
         return REGISTRY_SCHEMA.empty_table()
+    if spark:
+        from segmentation.spark import fit_version_spark  # PySpark only on Spark
+
+        return fit_version_spark(features, params, registry, naming_rules)
     return fit_version(features, params, registry, naming_rules)
 
 

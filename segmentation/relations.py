@@ -1,7 +1,10 @@
-"""Data access of the Python models: a dbt relation in, Arrow or pandas out.
+"""Data access of the Python models: a dbt relation in, Arrow or pandas out, and the
+model's result back in the engine's type.
 
-Keeping this in one place means that another engine (a Spark DataFrame from
-``dbt.ref()`` on Databricks) needs a branch here, not in the ML code.
+A relation is what ``dbt.ref()`` returns: a DuckDB relation on dbt-duckdb, a PySpark
+DataFrame on Spark (Databricks). Spark DataFrames are collected to the driver as Arrow
+here; the models that read every customer keep them distributed instead
+(:mod:`segmentation.spark`).
 """
 
 from __future__ import annotations
@@ -14,14 +17,43 @@ import pyarrow as pa
 
 from segmentation.columns import CLUSTERING_FEATURES
 
+_ARROW_TO_SPARK = {pa.string(): "string", pa.int32(): "int", pa.int64(): "bigint", pa.float64(): "double"}
+
+
+def is_spark_frame(value: Any) -> bool:
+    """Whether ``value`` is a PySpark DataFrame (without importing PySpark)."""
+    return type(value).__module__.startswith("pyspark.sql")
+
+
+def spark_schema(schema: pa.Schema) -> str:
+    """A Spark DDL schema string with the columns and types of an Arrow schema."""
+    return ", ".join(f"`{field.name}` {_ARROW_TO_SPARK[field.type]}" for field in schema)
+
+
+def spark_to_arrow(frame: Any, columns: Sequence[str] | None = None, order_by: str | None = None) -> pa.Table:
+    """Collect a Spark DataFrame to the driver as an Arrow table."""
+    if columns is not None:
+        frame = frame.select(*columns)
+    if order_by is not None:
+        frame = frame.orderBy(order_by)
+    return frame.toArrow()
+
+
+def to_spark(session: Any, table: pa.Table) -> Any:
+    """An Arrow table (a model's result) as a Spark DataFrame of ``session``."""
+    return session.createDataFrame(table)
+
 
 def relation_to_arrow(relation: Any, columns: Sequence[str] | None = None, order_by: str | None = None) -> pa.Table:
-    """Read a DuckDB relation (what ``dbt.ref()`` returns on dbt-duckdb) as an Arrow table.
+    """Read a DuckDB relation (what ``dbt.ref()`` returns on dbt-duckdb), or a Spark
+    DataFrame, as an Arrow table.
 
     ``order_by`` names a column to sort by. A table's scan order is not guaranteed (it can
     change with the number of threads), and k-means' result depends on the order of its
     input rows, so models that fit read in a fixed order.
     """
+    if is_spark_frame(relation):
+        return spark_to_arrow(relation, columns, order_by)
     if columns is not None:
         relation = relation.select(*columns)
     if order_by is not None:
@@ -63,3 +95,12 @@ def read_segmented_customers(reduced: Any, segments: Any) -> pd.DataFrame:
     and sorted by ``customer_id``."""
     joined = reduced.join(segments.select("customer_id", "segment_id", "model_version"), "customer_id")
     return relation_to_frame(joined, order_by="customer_id")
+
+
+def model_result(session: Any, result: pa.Table | Any) -> Any:
+    """What a Python model returns: an Arrow table as it is on DuckDB, as a Spark
+    DataFrame on Spark (dbt-spark takes Spark or pandas DataFrames only); a result
+    that is already a Spark DataFrame passes as it is."""
+    if isinstance(result, pa.Table) and type(session).__module__.startswith("pyspark."):
+        return to_spark(session, result)
+    return result

@@ -114,24 +114,26 @@ class SegmentModel:
 def model_from_reduction(reduction: Pipeline, features: list[str], reducer: str) -> SegmentModel:
     """The arrays of a fitted ``StandardScaler -> reducer`` pipeline (no centroids yet)."""
     scaler = reduction.named_steps["scale"]
-    step = reduction.named_steps["reduce"]
-    if reducer == "pca":
-        layers: tuple[DenseLayer, ...] = (DenseLayer(step.components_.T.copy(), -step.mean_ @ step.components_.T),)
-    elif reducer == "autoencoder":
-        last = len(step.encoder_layers_) - 1
-        layers = tuple(
-            DenseLayer(kernel, bias, "linear" if position == last else "relu")
-            for position, (kernel, bias) in enumerate(step.encoder_layers_)
-        )
-    else:
-        layers = ()
     return SegmentModel(
         features=tuple(features),
         scaler_mean=np.asarray(scaler.mean_, dtype=np.float64),
         scaler_scale=np.asarray(scaler.scale_, dtype=np.float64),
         reducer=reducer,
-        layers=layers,
+        layers=reducer_layers(reduction.named_steps["reduce"], reducer),
     )
+
+
+def reducer_layers(step: object, reducer: str) -> tuple[DenseLayer, ...]:
+    """The dense layers of a fitted reducer (scikit-learn PCA, the autoencoder, or none)."""
+    if reducer == "pca":
+        return (DenseLayer(step.components_.T.copy(), -step.mean_ @ step.components_.T),)
+    if reducer == "autoencoder":
+        last = len(step.encoder_layers_) - 1
+        return tuple(
+            DenseLayer(kernel, bias, "linear" if position == last else "relu")
+            for position, (kernel, bias) in enumerate(step.encoder_layers_)
+        )
+    return ()
 
 
 def fit_kmeans(reduced_train: np.ndarray, n_segments: int, n_init: int, random_seed: int) -> np.ndarray:

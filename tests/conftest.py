@@ -41,6 +41,10 @@ class DbtRun:
         with duckdb.connect(str(self.database), read_only=True) as connection:
             return connection.execute(sql).fetchone()[0]
 
+    def arrow(self, sql: str):
+        with duckdb.connect(str(self.database), read_only=True) as connection:
+            return connection.sql(sql).to_arrow_table()
+
 
 def run_dbt(workdir: Path, *args: str, variables: dict | None = None) -> DbtRun:
     """Run ``dbt <args>`` from the repo root into ``workdir/warehouse.duckdb``.

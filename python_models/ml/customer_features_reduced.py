@@ -7,16 +7,20 @@ in use (the one this build fitted, or with var refit false the stored one asked 
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import reduce_customers
 from segmentation.registry import model_in_use, read_registry
-from segmentation.relations import read_clustering_features, relation_to_arrow
+from segmentation.relations import is_spark_frame, model_result, read_clustering_features, relation_to_arrow
+from segmentation.spark import reduce_frame
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     params = SegmentationParams.from_config(dbt.config.get("segmentation_params"))
-    # Each customer is reduced on its own: no sort needed.
-    features = read_clustering_features(dbt.ref("int_customer_features_engineered"), ordered=False)
+    relation = dbt.ref("int_customer_features_engineered")
     registry = read_registry(relation_to_arrow(dbt.ref("segmentation_models")))
+    if is_spark_frame(relation):  # Spark: reduced on the executors
+        return reduce_frame(relation, model_in_use(registry, params)[1])
+    # Each customer is reduced on its own: no sort needed.
+    features = read_clustering_features(relation, ordered=False)
     if features.empty:  # dbt build --empty
         return reduce_customers(features, None)
     _, segment_model = model_in_use(registry, params)
-    return reduce_customers(features, segment_model)
+    return model_result(session, reduce_customers(features, segment_model))

@@ -3,7 +3,7 @@
 from segmentation.diagnostics import PCA_COMPONENTS_SCHEMA, pca_components
 from segmentation.params import SegmentationParams
 from segmentation.registry import model_in_use, read_registry
-from segmentation.relations import read_clustering_features, relation_to_arrow
+from segmentation.relations import model_result, read_clustering_features, relation_to_arrow
 
 
 def model(dbt, session):
@@ -14,4 +14,4 @@ def model(dbt, session):
     if features.empty:  # dbt build --empty
         return PCA_COMPONENTS_SCHEMA.empty_table()
     _, segment_model = model_in_use(registry, params)
-    return pca_components(features, params, segment_model)
+    return model_result(session, pca_components(features, params, segment_model))

@@ -2,7 +2,7 @@
 
 from segmentation.diagnostics import segmentation_metrics
 from segmentation.params import SegmentationParams
-from segmentation.relations import read_segmented_customers, relation_to_frame
+from segmentation.relations import model_result, read_segmented_customers, relation_to_frame
 
 
 def model(dbt, session):
@@ -13,4 +13,4 @@ def model(dbt, session):
     versions = relation_to_frame(dbt.ref("segmentation_models"), columns=["model_version", "reducer"])
     reducer = dict(zip(versions["model_version"], versions["reducer"], strict=True))
     version = int(segmented["model_version"].iloc[0]) if not segmented.empty else None
-    return segmentation_metrics(segmented, elbow, params, reducer.get(version, params.reducer))
+    return model_result(session, segmentation_metrics(segmented, elbow, params, reducer.get(version, params.reducer)))

@@ -6,7 +6,13 @@ var refit true appends the version it fits; with refit false it appends nothing.
 
 from segmentation.params import SegmentationParams
 from segmentation.registry import REGISTRY_SCHEMA, read_registry, update_registry
-from segmentation.relations import read_clustering_features, relation_to_arrow, relation_to_frame
+from segmentation.relations import (
+    is_spark_frame,
+    model_result,
+    read_clustering_features,
+    relation_to_arrow,
+    relation_to_frame,
+)
 
 
 def model(dbt, session):
@@ -16,6 +22,8 @@ def model(dbt, session):
         if dbt.is_incremental
         else REGISTRY_SCHEMA.empty_table()
     )
-    features = read_clustering_features(dbt.ref("int_customer_features_engineered"))
+    features = dbt.ref("int_customer_features_engineered")
+    if not is_spark_frame(features):  # on Spark the fit reads the DataFrame with MLlib
+        features = read_clustering_features(features)
     naming_rules = relation_to_frame(dbt.ref("segment_naming_rules"))
-    return update_registry(features, params, read_registry(stored), naming_rules)
+    return model_result(session, update_registry(features, params, read_registry(stored), naming_rules))

@@ -1,0 +1,356 @@
+"""The Spark path of the Python models: the same segment model, fitted with Spark MLlib.
+
+On Databricks (dbt-spark or dbt-databricks), ``dbt.ref()`` in a Python model returns a
+PySpark DataFrame and the model returns one. The models that touch every customer branch
+here when their input is a Spark DataFrame, so the data never has to fit on the driver:
+
+* ``segmentation_models`` (:func:`fit_version_spark`): MLlib's ``StandardScaler`` with
+  scikit-learn's semantics (``withMean=True``, and MLlib's sample standard deviation
+  turned into the population one scikit-learn divides by), MLlib ``PCA`` (or the
+  autoencoder, trained on a seeded sample collected to the driver), the elbow curve and
+  the final fit with MLlib ``KMeans``; then the same numbering, naming and registry row as
+  the DuckDB path (:func:`segmentation.registry.registry_row`). The registry stores the
+  fitted arrays, as on DuckDB, so either engine can score with a version either fitted.
+* ``customer_features_reduced`` and ``customer_segments`` (:func:`reduce_frame`,
+  :func:`segment_frame`): every customer is reduced and assigned on the executors by a
+  pandas UDF (``mapInPandas``) that runs the registry's arrays through the same
+  :class:`~segmentation.segment_model.SegmentModel` code as the DuckDB path, so a
+  stored version scores identically on both engines and ``refit: false`` works the same.
+
+The other Python models read small tables, or the joined segments, through
+:mod:`segmentation.relations`, which collects a Spark DataFrame to the driver as Arrow.
+
+Differences from the DuckDB path, all in the fit: MLlib's k-means (k-means|| start, the
+same ``N_INIT`` restarts for the final fit, ``SPARK_ELBOW_N_INIT`` for each k of the
+elbow curve) finds the same segments up to small differences at the boundaries (the
+parity test asks for an adjusted Rand index of at least 0.95 on the public data set);
+Spark's seeded samples are Bernoulli samples of about the requested size; PCA components
+are turned to scikit-learn's sign convention; and the training data's fingerprint is a
+hash of the rows computed by Spark (equal for equal data on Spark, not comparable with a
+DuckDB build's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.elbow import elbow_ks, finish_elbow_curve
+from segmentation.log import logger
+from segmentation.metrics import clustering_scores
+from segmentation.naming import name_segments
+from segmentation.params import ParameterError, SegmentationParams
+from segmentation.pipeline import (
+    COMPONENT_PREFIX,
+    N_INIT,
+    SEGMENT_SCHEMA,
+    check_feature_columns,
+    check_finite_counts,
+    check_fit_size,
+    reduce_customers,
+    segment_customers,
+    varying_by_range,
+)
+from segmentation.reducers import components_kept, make_reducer
+from segmentation.registry import FittedVersion, number_segments, registry_row
+from segmentation.relations import spark_schema, spark_to_arrow
+from segmentation.segment_model import DenseLayer, SegmentModel, reducer_layers, reorder_by_id
+
+#: MLlib k-means restarts of each k of the elbow curve (the final fit makes N_INIT, as on
+#: DuckDB): each restart is a few Spark jobs per iteration, and the curve only picks k.
+SPARK_ELBOW_N_INIT = 1
+_VECTOR = "vector"
+
+
+def _component_schema(n_dimensions: int) -> pa.Schema:
+    return pa.schema(
+        [("customer_id", pa.string()), ("split", pa.string())]
+        + [(f"{COMPONENT_PREFIX}{i + 1}", pa.float64()) for i in range(n_dimensions)]
+    )
+
+
+def reduce_frame(features: Any, model: SegmentModel) -> Any:
+    """``customer_features_reduced`` on Spark: ``customer_id, split, component_1..d`` of
+    every row of ``features``, computed on the executors by :func:`reduce_customers`."""
+    n_dimensions = model.layers[-1].kernel.shape[1] if model.layers else len(model.features)
+
+    def reduce_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            if len(batch):
+                yield reduce_customers(batch, model).to_pandas()
+
+    columns = ["customer_id", "split", *model.features]
+    return features.select(*columns).mapInPandas(reduce_batches, spark_schema(_component_schema(n_dimensions)))
+
+
+def segment_frame(reduced: Any, model: SegmentModel, model_version: int, names: dict[int, str]) -> Any:
+    """``customer_segments`` on Spark: every row of ``reduced`` assigned to the nearest
+    centroid on the executors by :func:`segment_customers` (the columns of
+    :data:`SEGMENT_SCHEMA`)."""
+
+    def segment_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            if len(batch):
+                yield segment_customers(batch, model, model_version, names).to_pandas()
+
+    return reduced.mapInPandas(segment_batches, spark_schema(SEGMENT_SCHEMA))
+
+
+def _sample(frame: Any, n_rows: int, sample_size: int, seed: int) -> Any:
+    """A seeded Bernoulli sample of about ``sample_size`` of the ``n_rows`` rows (all of
+    them when there are no more)."""
+    return frame if n_rows <= sample_size else frame.sample(False, sample_size / n_rows, seed)
+
+
+def _collect_matrix(frame: Any, columns: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    """The ``columns`` of a (small) Spark DataFrame on the driver, sorted by customer_id."""
+    collected = spark_to_arrow(frame, ["customer_id", "split", *columns], order_by="customer_id").to_pandas()
+    return collected[list(columns)].to_numpy(dtype=np.float64), collected
+
+
+def _check_features(features: Any) -> None:
+    from pyspark.sql import functions as F  # noqa: N812 (PySpark's convention)
+
+    check_feature_columns(features.columns)
+    not_finite = features.agg(
+        *[
+            F.sum(F.when(F.col(name).isNull() | F.isnan(name) | (F.abs(name) == float("inf")), 1).otherwise(0)).alias(
+                name
+            )
+            for name in CLUSTERING_FEATURES
+        ]
+    ).first()
+    check_finite_counts({name: not_finite[name] or 0 for name in CLUSTERING_FEATURES})
+
+
+def _scaled(frame: Any, model: SegmentModel) -> Any:
+    """``frame`` with the standardised features of ``model`` as the vector column."""
+    from pyspark.ml.feature import VectorAssembler
+    from pyspark.sql import functions as F  # noqa: N812
+
+    scaled = frame.select(
+        *[
+            ((F.col(name) - float(mean)) / float(scale)).alias(name)
+            for name, mean, scale in zip(model.features, model.scaler_mean, model.scaler_scale, strict=True)
+        ]
+    )
+    return VectorAssembler(inputCols=list(model.features), outputCol=_VECTOR).transform(scaled)
+
+
+def fit_scaler_spark(train: Any, names: Sequence[str], n_train: int, reducer: str) -> SegmentModel:
+    """MLlib ``StandardScaler`` with scikit-learn's semantics: centred, and divided by the
+    population standard deviation (MLlib gives the sample one: times sqrt((n - 1) / n));
+    a constant feature keeps scale 1, as in scikit-learn."""
+    from pyspark.ml.feature import StandardScaler, VectorAssembler
+
+    assembled = VectorAssembler(inputCols=list(names), outputCol="raw_" + _VECTOR).transform(train)
+    scaler = StandardScaler(withMean=True, withStd=True, inputCol="raw_" + _VECTOR, outputCol=_VECTOR).fit(assembled)
+    scale = scaler.std.toArray() * np.sqrt((n_train - 1) / n_train) if n_train > 1 else np.ones(len(names))
+    scale[scale == 0] = 1.0
+    return SegmentModel(tuple(names), scaler.mean.toArray().astype(np.float64), scale, reducer, ())
+
+
+def sklearn_signs(components: np.ndarray) -> np.ndarray:
+    """Components (one per column) with scikit-learn's sign convention: the entry of
+    largest magnitude of each component is positive."""
+    largest = components[np.argmax(np.abs(components), axis=0), np.arange(components.shape[1])]
+    return components * np.where(largest < 0, -1.0, 1.0)
+
+
+def fit_reducer_spark(train: Any, model: SegmentModel, params: SegmentationParams, n_train: int) -> SegmentModel:
+    """``model`` with its reducer's layers: MLlib PCA (all components, then as many as var
+    n_components keeps by scikit-learn's rule), or the autoencoder trained on a seeded
+    sample of the scaled train rows collected to the driver; none has no layer."""
+    from pyspark.ml.feature import PCA
+
+    n_features = len(model.features)
+    if params.reducer == "none":
+        return model
+    scaled = _scaled(train, model)
+    pca = PCA(k=n_features, inputCol=_VECTOR, outputCol="pca_" + _VECTOR).fit(scaled)
+    n_dimensions = components_kept(pca.explainedVariance.toArray(), params.n_components)
+    if isinstance(params.n_components, int) and params.n_components > min(n_train, n_features):
+        raise ParameterError(
+            f"var n_components={params.n_components} is more than the {min(n_train, n_features)} dimensions that "
+            f"{n_train} train customers and {n_features} features allow. "
+            "Set it with: dbt build --vars '{n_components: 0.9}'"
+        )
+    if params.reducer == "pca":
+        # MLlib projects without centring; the scaled train rows have mean 0, so no bias.
+        kernel = sklearn_signs(pca.pc.toArray()[:, :n_dimensions])
+        layers: tuple[DenseLayer, ...] = (DenseLayer(kernel, np.zeros(n_dimensions)),)
+    else:
+        sample = _sample(train, n_train, params.autoencoder_sample_size, params.random_seed)
+        values, _ = _collect_matrix(sample, model.features)
+        autoencoder = make_reducer("autoencoder", n_dimensions, params).fit(model.scale(values))
+        layers = reducer_layers(autoencoder, "autoencoder")
+    return SegmentModel(model.features, model.scaler_mean, model.scaler_scale, model.reducer, layers)
+
+
+def _kmeans(vectors: Any, k: int, seed: int, n_init: int) -> tuple[np.ndarray, float]:
+    """MLlib k-means: the centres and training cost (inertia) of the best of ``n_init``
+    seeded restarts."""
+    from pyspark.ml.clustering import KMeans
+
+    best: tuple[np.ndarray, float] | None = None
+    for restart in range(n_init):
+        fitted = KMeans(k=k, seed=seed + restart, maxIter=300, tol=1e-4, featuresCol=_VECTOR).fit(vectors)
+        cost = float(fitted.summary.trainingCost)
+        if best is None or cost < best[1]:
+            best = (np.array(fitted.clusterCenters(), dtype=np.float64), cost)
+    assert best is not None
+    return best
+
+
+def _unnamed(n_segments: int) -> dict[int, str]:
+    """Placeholder segment names, for assignments made before the segments are named."""
+    return dict.fromkeys(range(1, n_segments + 1), "")
+
+
+def _nearest(values: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    return np.argmin(((values[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
+
+
+def _vectors(frame: Any, columns: Sequence[str]) -> Any:
+    from pyspark.ml.feature import VectorAssembler
+
+    return VectorAssembler(inputCols=list(columns), outputCol=_VECTOR).transform(frame)
+
+
+def elbow_curve_spark(reduced_train: Any, n_train: int, params: SegmentationParams) -> pd.DataFrame:
+    """The elbow table of :func:`segmentation.elbow.elbow_curve`, with MLlib k-means on a
+    seeded sample of about ``elbow_sample_size`` train rows; the clustering scores of each
+    k's labels are computed on the sample collected to the driver."""
+    components = [name for name in reduced_train.columns if name.startswith(COMPONENT_PREFIX)]
+    sample = _sample(reduced_train, n_train, params.elbow_sample_size, params.random_seed).cache()
+    values, _ = _collect_matrix(sample, components)
+    vectors = _vectors(sample, components).cache()
+    rows = []
+    ks = elbow_ks(params, len(values))
+    for k in ks:
+        if k == 1:  # MLlib needs k >= 2; one centre is the mean.
+            labels, cost = np.zeros(len(values), dtype=np.int64), float(((values - values.mean(axis=0)) ** 2).sum())
+        else:
+            centres, cost = _kmeans(vectors, int(k), params.random_seed, SPARK_ELBOW_N_INIT)
+            labels = _nearest(values, centres)
+        scores = clustering_scores(values, labels, params.silhouette_sample_size, params.random_seed)
+        rows.append({"k": int(k), "inertia": cost, **scores})
+        logger.info(f"elbow k={k}/{ks[-1]} (Spark MLlib): inertia {cost:,.1f}, silhouette {scores['silhouette']:.3f}")
+    vectors.unpersist()
+    sample.unpersist()
+    return finish_elbow_curve(rows, params, len(values))
+
+
+def _train_fingerprint(train: Any, names: Sequence[str]) -> str:
+    """A hash of the train rows computed by Spark, independent of their order."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    total = train.select(
+        F.sum(F.xxhash64("customer_id", *names).cast("decimal(38,0)")).alias("hash_sum"), F.count("*").alias("rows")
+    ).first()
+    return hashlib.sha256(f"{total['hash_sum']}:{total['rows']}".encode()).hexdigest()
+
+
+def _split_quality_spark(reduced: Any, model: SegmentModel, params: SegmentationParams) -> dict[str, float | None]:
+    """Silhouette on a seeded sample of at most ``silhouette_sample_size`` rows of each
+    split (collected to the driver) and the mean squared distance to the centroid over
+    every row (on the executors)."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    segments = segment_frame(reduced, model, 0, _unnamed(model.n_segments))
+    stats = {
+        row["split"]: row
+        for row in segments.groupBy("split")
+        .agg(F.count("*").alias("rows"), F.avg(F.col("distance_to_centroid") ** 2).alias("msd"))
+        .collect()
+    }
+    components = [name for name in reduced.columns if name.startswith(COMPONENT_PREFIX)]
+    quality: dict[str, float | None] = {}
+    for split in ("train", "test"):
+        found = stats.get(split)
+        quality[f"{split}_mean_squared_distance"] = float(found["msd"]) if found else None
+        quality[f"{split}_silhouette"] = None
+        if found:
+            rows = reduced.where(F.col("split") == split)
+            values, _ = _collect_matrix(
+                _sample(rows, found["rows"], params.silhouette_sample_size, params.random_seed), components
+            )
+            silhouette = clustering_scores(values, model.assign(values)[0], len(values), params.random_seed)
+            quality[f"{split}_silhouette"] = None if np.isnan(silhouette["silhouette"]) else silhouette["silhouette"]
+    return quality
+
+
+def fit_version_spark(
+    features: Any, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
+) -> pa.Table:
+    """:func:`segmentation.registry.fit_version` on a Spark DataFrame of the features:
+    the new version's registry row, fitted with Spark MLlib on the train split."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    _check_features(features)
+    features = features.select("customer_id", "split", *CLUSTERING_FEATURES)
+    train = features.where(F.col("split") == "train").cache()
+    counts = {row["split"]: row["count"] for row in features.groupBy("split").count().collect()}
+    n_train, n_test = int(counts.get("train", 0)), int(counts.get("test", 0))
+    check_fit_size(max(params.n_segments or 2, 2), n_train)
+    ranges = train.agg(*[(F.max(name) - F.min(name)).alias(name) for name in CLUSTERING_FEATURES]).first()
+    varies = varying_by_range(np.array([ranges[name] for name in CLUSTERING_FEATURES], dtype=np.float64))
+    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
+
+    model = fit_reducer_spark(train, fit_scaler_spark(train, names, n_train, params.reducer), params, n_train)
+    reduced = reduce_frame(features, model).cache()
+    reduced_train = reduced.where(F.col("split") == "train")
+    components = [name for name in reduced.columns if name.startswith(COMPONENT_PREFIX)]
+    logger.info(
+        f"reducer {params.reducer} (Spark MLlib): {len(names)} features -> {len(components)} dimensions, "
+        f"fitted on {n_train:,} train customers"
+    )
+
+    elbow = elbow_curve_spark(reduced_train, n_train, params)
+    n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
+    check_fit_size(n_segments, n_train)
+    kmeans_rows = _sample(reduced_train, n_train, max(params.kmeans_sample_size, n_segments), params.random_seed)
+    if n_segments == 1:  # MLlib needs k >= 2; one centre is the mean.
+        means = kmeans_rows.agg(*[F.avg(name).alias(name) for name in components]).first()
+        centroids = np.array([[means[name] for name in components]], dtype=np.float64)
+    else:
+        centroids, _ = _kmeans(_vectors(kmeans_rows, components), n_segments, params.random_seed, N_INIT)
+    logger.info(f"k-means k={n_segments} (Spark MLlib): fitted on a sample of about {params.kmeans_sample_size:,}")
+
+    # Train size and mean real feature values of each k-means label.
+    labelled = segment_frame(reduced_train, model.with_centroids(centroids), 0, _unnamed(n_segments))
+    by_label = (
+        labelled.select("customer_id", (F.col("segment_id") - 1).alias("label"))
+        .join(train, "customer_id")
+        .groupBy("label")
+        .agg(F.count("*").alias("train_customers"), *[F.avg(name).alias(name) for name in names])
+    )
+    stats = spark_to_arrow(by_label, order_by="label").to_pandas().set_index("label").reindex(range(n_segments))
+    sizes = stats["train_customers"].fillna(0).to_numpy(dtype=np.int64)
+    profiles = (stats[names].to_numpy(dtype=np.float64) - model.scaler_mean) / model.scaler_scale
+
+    ids, matched_to = number_segments(profiles, sizes, centroids, model, registry)
+    model = model.with_centroids(reorder_by_id(centroids, ids))
+    profiles = reorder_by_id(profiles, ids)
+    fitted = FittedVersion(
+        model=model,
+        params=params,
+        elbow=elbow,
+        named=name_segments(profiles, names, naming_rules),
+        profiles=profiles,
+        train_counts=reorder_by_id(sizes, ids),
+        train_customer_count=n_train,
+        test_customer_count=n_test,
+        train_fingerprint=_train_fingerprint(train, names),
+        ids_matched_to_version=matched_to,
+        quality=_split_quality_spark(reduced, model, params),
+    )
+    reduced.unpersist()
+    train.unpersist()
+    return registry_row(fitted, registry)

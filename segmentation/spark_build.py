@@ -1,0 +1,205 @@
+"""The whole project on a local Spark session: ``python -m segmentation.spark_build``.
+
+dbt-spark builds SQL models on a local Spark (its ``session`` method, the ``spark``
+target of profiles.yml), but submits Python models to Databricks clusters only. This
+runner stands in for that submission, in one process and one Spark session:
+
+1. ``dbt build`` on the ``spark`` target of the seeds, staging, intermediate models and
+   ``rpt_rejection_reasons``, with their tests;
+2. the fitting and scoring Python models (``segmentation_models``,
+   ``customer_features_reduced``, ``customer_segments``), called as dbt would call them:
+   ``model(dbt, session)`` with a small stand-in for ``dbt`` (``ref``, ``config``,
+   ``this``, ``is_incremental``) whose config comes from dbt's own parse, and the result
+   saved as the table dbt would write;
+3. ``dbt build`` of the SQL views over the registry (``models/ml``);
+4. the diagnostic Python models;
+5. ``dbt build`` of the SQL marts, and ``dbt test`` of the Python models' tests.
+
+Not on Spark: the exploration marts (DuckDB list functions) and ``bi_exports`` (Parquet
+files written by DuckDB); on Databricks, BI tools read the marts' tables directly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from segmentation.log import logger
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FITTING_MODELS = ("segmentation_models", "customer_features_reduced", "customer_segments")
+#: reducer_comparison only where var compare_reducers leaves it enabled.
+DIAGNOSTIC_MODELS = (
+    "segmentation_metrics",
+    "segment_quality",
+    "segment_transitions",
+    "pca_components",
+    "reducer_comparison",
+)
+SQL_BEFORE_ML = "+int_customer_features_engineered +rpt_rejection_reasons segment_naming_rules segment_campaigns"
+SQL_REGISTRY_VIEWS = "path:models/ml"
+SQL_MARTS = "path:models/marts,resource_type:model --exclude rpt_rejection_reasons"
+
+
+class SparkBuildError(RuntimeError):
+    """A stage of the Spark build failed; the message names it."""
+
+
+@dataclass
+class StandInDbt:
+    """What a dbt Python model uses of its ``dbt`` argument, on a Spark session."""
+
+    session: Any
+    schema: str
+    name: str
+    node_config: dict
+    is_incremental: bool = False
+    config: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        node_config = self.node_config
+
+        class _Config:
+            def __call__(self, **_: Any) -> None:  # dbt.config(materialized=...) sets nothing here
+                return None
+
+            @staticmethod
+            def get(key: str, default: Any = None) -> Any:
+                return node_config.get(key, default)
+
+        self.config = _Config()
+
+    @property
+    def this(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    def ref(self, name: str) -> Any:
+        return self.session.table(f"{self.schema}.{name}")
+
+
+def spark_session(warehouse: Path) -> Any:
+    """The local Spark session of the ``spark`` target (same settings as profiles.yml),
+    with its tables and metastore under ``warehouse``."""
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ["DBT_SPARK_WAREHOUSE"] = str(warehouse)
+    from pyspark.sql import SparkSession
+
+    warehouse.mkdir(parents=True, exist_ok=True)
+    builder = (
+        SparkSession.builder.master("local[2]")
+        .appName("customer-segmentation")
+        .config("spark.sql.warehouse.dir", str(warehouse / "tables"))
+        .config(
+            "spark.hadoop.javax.jdo.option.ConnectionURL",
+            f"jdbc:derby:;databaseName={warehouse / 'metastore_db'};create=true",
+        )
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
+        .config("spark.driver.memory", "4g")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .enableHiveSupport()
+    )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+@dataclass
+class SparkBuild:
+    """One build of the project on a Spark session (see the module docstring)."""
+
+    session: Any
+    variables: dict = field(default_factory=dict)
+    schema: str = "segmentation"
+    target_path: Path | None = None
+    log_path: Path | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    _nodes: dict[str, Any] = field(default_factory=dict, init=False)
+
+    def dbt(self, *args: str) -> Any:
+        """``dbt <args>`` on the spark target, in this process (so in this Spark session)."""
+        from dbt.cli.main import dbtRunner
+
+        command = [*args, "--target", "spark", "--vars", json.dumps(self.variables)]
+        if self.target_path:
+            command += ["--target-path", str(self.target_path)]
+        if self.log_path:
+            command += ["--log-path", str(self.log_path)]
+        os.environ["DBT_SPARK_SCHEMA"] = self.schema
+        result = dbtRunner().invoke(command, project_dir=str(REPO_ROOT), profiles_dir=str(REPO_ROOT))
+        if not result.success:
+            failed = [
+                f"{item.node.name}: {item.status} {item.message or ''}".strip()
+                for item in getattr(result.result, "results", None) or []
+                if str(item.status) in ("error", "fail")
+            ]
+            raise SparkBuildError(
+                f"dbt {' '.join(args)} failed on the spark target: {failed or result.exception}. "
+                "See the dbt log for the details."
+            )
+        return result
+
+    def parse(self) -> None:
+        """dbt's parse with this build's vars: the Python models' rendered configs."""
+        manifest = self.dbt("parse").result
+        self._nodes = {node.name: node for node in manifest.nodes.values() if node.resource_type == "model"}
+
+    def run_python_model(self, name: str) -> Any:
+        """Call the Python model ``name`` as dbt-spark would, and save its result."""
+        node = self._nodes[name]
+        spec = importlib.util.spec_from_file_location(f"dbt_model_{name}", REPO_ROOT / node.original_file_path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        stand_in = StandInDbt(self.session, self.schema, name, node.config.to_dict())
+        started = time.perf_counter()
+        result = module.model(stand_in, self.session)
+        result.write.mode("overwrite").saveAsTable(stand_in.this)
+        self.timings[name] = time.perf_counter() - started
+        logger.info(f"python model {name} on Spark: {self.timings[name]:.1f} s")
+        return result
+
+    def stage(self, label: str, *args: str) -> None:
+        started = time.perf_counter()
+        self.dbt(*args)
+        self.timings[label] = time.perf_counter() - started
+
+    def run(self) -> None:
+        started = time.perf_counter()
+        self.session.sql(f"create database if not exists {self.schema}")
+        self.parse()
+        cautious = ("--indirect-selection", "cautious")
+        self.stage("dbt: seeds, staging, intermediate", "build", "--select", *SQL_BEFORE_ML.split(), *cautious)
+        for name in FITTING_MODELS:
+            if name in self._nodes:  # with var refit false segmentation_models is disabled
+                self.run_python_model(name)
+        self.stage("dbt: registry views", "build", "--select", SQL_REGISTRY_VIEWS, *cautious)
+        for name in DIAGNOSTIC_MODELS:
+            if name in self._nodes:  # a disabled model is not in dbt's manifest
+                self.run_python_model(name)
+        self.stage("dbt: marts", "build", "--select", *SQL_MARTS.split(), *cautious)
+        self.stage("dbt: tests of the Python models", "test", "--select", "path:python_models/ml", *cautious)
+        self.timings["total"] = time.perf_counter() - started
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--vars", default="{}", help='dbt vars as JSON, e.g. \'{"customers_path": "c.csv"}\'')
+    parser.add_argument("--warehouse", default="warehouse/spark", help="folder of the Spark tables and metastore")
+    args = parser.parse_args(argv)
+    build = SparkBuild(spark_session(Path(args.warehouse).resolve()), variables=json.loads(args.vars))
+    build.run()
+    for label, seconds in build.timings.items():
+        print(f"{label}: {seconds:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
