@@ -244,3 +244,29 @@ def test_spark_fit_is_reproducible(spark):
     first, second = (update_registry(features, params, empty, naming_rules()).to_pylist()[0] for _ in range(2))
     for key in ("scaler_mean", "scaler_scale", "reducer_layers", "centroids", "segments", "elbow", "train_fingerprint"):
         assert first[key] == second[key], key
+
+
+def test_typed_parquet_customers_file_on_spark(spark, cc_general_csv, tmp_path):
+    """A Parquet file read by Spark: numeric columns keep their type, a text column is
+    parsed, and bad values are rejected with the same reasons as on DuckDB."""
+    customers = pd.read_csv(cc_general_csv, nrows=40)
+    customers["TENURE"] = customers["TENURE"].astype(str)
+    customers.loc[0, "BALANCE"] = -5.0
+    customers.loc[1, "TENURE"] = "twelve"
+    customers.loc[2, "CREDIT_LIMIT"] = np.nan  # missing: imputed, not rejected
+    path = tmp_path / "customers.parquet"
+    customers.to_parquet(path, index=False)
+    build = SparkBuild(
+        spark,
+        variables={"customers_path": str(path)},
+        schema="parquet_source",
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+    )
+    spark.sql("create database if not exists parquet_source")
+    build.dbt("build", "--select", "+int_customers_cleaned", "rejected_customers", "--indirect-selection", "cautious")
+    rejected = relation_to_frame(spark.table("parquet_source.rejected_customers")).sort_values("source_row_number")
+    assert rejected["rejection_reason"].tolist() == ["BALANCE is negative: -5.0", "TENURE is not a number: 'twelve'"]
+    assert rejected["customer_id"].tolist() == customers["CUST_ID"].iloc[:2].tolist()
+    cleaned = relation_to_frame(spark.table("parquet_source.int_customers_cleaned"))
+    assert len(cleaned) == 38 and cleaned["is_credit_limit_imputed"].sum() == 1
