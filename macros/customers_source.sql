@@ -83,8 +83,9 @@
     {#- Spark reads a Parquet file as parquet.`path`. A CSV file needs options (a header
         line), which Spark SQL takes only in a data source definition: a temporary view
         of the session, made when dbt executes. Every CSV value arrives as text (no
-        schema inference), a short line gets nulls (PERMISSIVE), .gz is decompressed by
-        extension; the delimiter is a comma (Spark does not detect it). -#}
+        schema inference), a quote inside a quoted value is doubled (RFC 4180, as DuckDB
+        reads it), a short line gets nulls (PERMISSIVE), .gz is decompressed by extension;
+        the delimiter is a comma (Spark does not detect it). -#}
     {%- set quoted = '`' ~ (path | replace('`', '``')) ~ '`' -%}
     {%- if customers_file_format(path) == 'parquet' -%}
         {{ return('parquet.' ~ quoted) }}
@@ -93,7 +94,7 @@
         {%- do run_query(
             "create or replace temporary view customers_file using csv options (path '"
             ~ (path | replace("'", "\\'")) ~ "', header 'true', inferSchema 'false', "
-            ~ "mode 'PERMISSIVE')"
+            ~ "escape '\"', mode 'PERMISSIVE')"
         ) -%}
     {%- endif -%}
     {{ return('customers_file') }}
@@ -126,7 +127,9 @@
 
 {% macro spark__source_row_number() %}
     {#- Spark needs an ordered window: monotonically_increasing_id grows with the file's
-        partition and the row's position in it, that is in file order. -#}
+        partition and the row's position in it, that is in file order. A window without
+        partitions runs in one task: fine for tens of millions of rows, the first thing
+        to change (to the id itself, not consecutive) past that. -#}
     row_number() over (order by monotonically_increasing_id())
 {% endmacro %}
 

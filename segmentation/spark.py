@@ -24,7 +24,8 @@ Differences from the DuckDB path, all in the fit: MLlib's k-means (k-means|| sta
 same ``N_INIT`` restarts for the final fit, ``SPARK_ELBOW_N_INIT`` for each k of the
 elbow curve) finds the same segments up to small differences at the boundaries (the
 parity test asks for an adjusted Rand index of at least 0.95 on the public data set);
-Spark's seeded samples are Bernoulli samples of about the requested size; PCA components
+Spark's seeded samples take each customer by a hash of customer_id and the seed, so
+they hold about the requested number of customers (not exactly, as numpy's do); PCA components
 are turned to scikit-learn's sign convention; and the training data's fingerprint is a
 hash of the rows computed by Spark (equal for equal data on Spark, not comparable with a
 DuckDB build's).
@@ -50,6 +51,7 @@ from segmentation.pipeline import (
     COMPONENT_PREFIX,
     N_INIT,
     SEGMENT_SCHEMA,
+    SegmentationError,
     check_feature_columns,
     check_finite_counts,
     check_fit_size,
@@ -66,6 +68,8 @@ from segmentation.segment_model import DenseLayer, SegmentModel, reducer_layers,
 #: DuckDB): each restart is a few Spark jobs per iteration, and the curve only picks k.
 SPARK_ELBOW_N_INIT = 1
 _VECTOR = "vector"
+#: Resolution of the hash samples: a share is rounded to 1 / _SAMPLE_BUCKETS.
+_SAMPLE_BUCKETS = 1_000_000
 
 
 def _component_schema(n_dimensions: int) -> pa.Schema:
@@ -103,9 +107,15 @@ def segment_frame(reduced: Any, model: SegmentModel, model_version: int, names: 
 
 
 def _sample(frame: Any, n_rows: int, sample_size: int, seed: int) -> Any:
-    """A seeded Bernoulli sample of about ``sample_size`` of the ``n_rows`` rows (all of
-    them when there are no more)."""
-    return frame if n_rows <= sample_size else frame.sample(False, sample_size / n_rows, seed)
+    """A seeded sample of about ``sample_size`` of the ``n_rows`` rows (all of them when
+    there are no more), decided for each customer by a hash of customer_id and the seed:
+    the same customers whatever the partitioning of the data or the size of the cluster."""
+    from pyspark.sql import functions as F  # noqa: N812
+
+    if n_rows <= sample_size:
+        return frame
+    bucket = F.pmod(F.xxhash64(F.col("customer_id"), F.lit(seed)), F.lit(_SAMPLE_BUCKETS))
+    return frame.where(bucket < F.lit(round(sample_size / n_rows * _SAMPLE_BUCKETS)))
 
 
 def _collect_matrix(frame: Any, columns: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -258,7 +268,7 @@ def _train_fingerprint(train: Any, names: Sequence[str]) -> str:
 
 
 def _split_quality_spark(reduced: Any, model: SegmentModel, params: SegmentationParams) -> dict[str, float | None]:
-    """Silhouette on a seeded sample of at most ``silhouette_sample_size`` rows of each
+    """Silhouette on a seeded sample of about ``silhouette_sample_size`` rows of each
     split (collected to the driver) and the mean squared distance to the centroid over
     every row (on the executors)."""
     from pyspark.sql import functions as F  # noqa: N812
@@ -321,7 +331,17 @@ def fit_version_spark(
         centroids = np.array([[means[name] for name in components]], dtype=np.float64)
     else:
         centroids, _ = _kmeans(_vectors(kmeans_rows, components), n_segments, params.random_seed, N_INIT)
-    logger.info(f"k-means k={n_segments} (Spark MLlib): fitted on a sample of about {params.kmeans_sample_size:,}")
+        if len(centroids) != n_segments:  # MLlib returns fewer centres than distinct points
+            raise SegmentationError(
+                f"k-means found {len(centroids)} distinct centres for n_segments={n_segments}: these customers "
+                "have fewer distinct feature values than segments. Ask for fewer segments or load more customers."
+            )
+    sampled = (
+        "every train customer"
+        if n_train <= params.kmeans_sample_size
+        else f"a sample of about {params.kmeans_sample_size:,} train customers"
+    )
+    logger.info(f"k-means k={n_segments} (Spark MLlib): fitted on {sampled}")
 
     # Train size and mean real feature values of each k-means label.
     labelled = segment_frame(reduced_train, model.with_centroids(centroids), 0, _unnamed(n_segments))

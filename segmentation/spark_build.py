@@ -13,7 +13,11 @@ runner stands in for that submission, in one process and one Spark session:
    saved as the table dbt would write;
 3. ``dbt build`` of the SQL views over the registry (``models/ml``);
 4. the diagnostic Python models;
-5. ``dbt build`` of the SQL marts, and ``dbt test`` of the Python models' tests.
+5. ``dbt run`` of the SQL marts, then ``dbt test`` of every test that touches a Python
+   model or what is built after them.
+
+The registry ``segmentation_models`` is incremental here too: a second build appends
+version 2 (matched to version 1), and ``refit: false`` scores with a stored version.
 
 Not on Spark: the exploration marts (DuckDB list functions) and ``bi_exports`` (Parquet
 files written by DuckDB); on Databricks, BI tools read the marts' tables directly.
@@ -31,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from segmentation.log import logger
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +52,7 @@ DIAGNOSTIC_MODELS = (
 SQL_BEFORE_ML = "+int_customer_features_engineered +rpt_rejection_reasons segment_naming_rules segment_campaigns"
 SQL_REGISTRY_VIEWS = "path:models/ml"
 SQL_MARTS = "path:models/marts,resource_type:model --exclude rpt_rejection_reasons"
+NOT_ON_SPARK = "path:models/exploration bi_exports"
 
 
 class SparkBuildError(RuntimeError):
@@ -154,15 +161,23 @@ class SparkBuild:
         self._nodes = {node.name: node for node in manifest.nodes.values() if node.resource_type == "model"}
 
     def run_python_model(self, name: str) -> Any:
-        """Call the Python model ``name`` as dbt-spark would, and save its result."""
+        """Call the Python model ``name`` as dbt-spark would, and save its result: a table
+        is replaced; an incremental model (the registry) whose table exists sees
+        ``dbt.is_incremental`` true and its result is appended."""
         node = self._nodes[name]
         spec = importlib.util.spec_from_file_location(f"dbt_model_{name}", REPO_ROOT / node.original_file_path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
-        stand_in = StandInDbt(self.session, self.schema, name, node.config.to_dict())
+        incremental = node.config.materialized == "incremental" and self.session.catalog.tableExists(
+            f"{self.schema}.{name}"
+        )
+        stand_in = StandInDbt(self.session, self.schema, name, node.config.to_dict(), is_incremental=incremental)
         started = time.perf_counter()
-        result = module.model(stand_in, self.session)
-        result.write.mode("overwrite").saveAsTable(stand_in.this)
+        try:
+            result = module.model(stand_in, self.session)
+            result.write.mode("append" if incremental else "overwrite").saveAsTable(stand_in.this)
+        except Exception as error:
+            raise SparkBuildError(f"Python model {name} failed on Spark: {error}") from error
         self.timings[name] = time.perf_counter() - started
         logger.info(f"python model {name} on Spark: {self.timings[name]:.1f} s")
         return result
@@ -176,26 +191,35 @@ class SparkBuild:
         started = time.perf_counter()
         self.session.sql(f"create database if not exists {self.schema}")
         self.parse()
-        cautious = ("--indirect-selection", "cautious")
-        self.stage("dbt: seeds, staging, intermediate", "build", "--select", *SQL_BEFORE_ML.split(), *cautious)
+        self.stage(
+            "dbt: seeds, staging, intermediate",
+            *("build", "--select", *SQL_BEFORE_ML.split(), "--indirect-selection", "cautious"),
+        )
         for name in FITTING_MODELS:
-            if name in self._nodes:  # with var refit false segmentation_models is disabled
+            if name in self._nodes:
                 self.run_python_model(name)
-        self.stage("dbt: registry views", "build", "--select", SQL_REGISTRY_VIEWS, *cautious)
+        self.stage("dbt: registry views", "run", "--select", SQL_REGISTRY_VIEWS)
         for name in DIAGNOSTIC_MODELS:
-            if name in self._nodes:  # a disabled model is not in dbt's manifest
+            if name in self._nodes:  # a model disabled by a var is not in dbt's manifest
                 self.run_python_model(name)
-        self.stage("dbt: marts", "build", "--select", *SQL_MARTS.split(), *cautious)
-        self.stage("dbt: tests of the Python models", "test", "--select", "path:python_models/ml", *cautious)
+        self.stage("dbt: marts", "run", "--select", *SQL_MARTS.split())
+        # Every test that touches a Python model or what is built after them, also those
+        # whose other parents were built in the first stage (buildable: all parents are
+        # selected or are their ancestors).
+        self.stage(
+            "dbt: tests of the Python models, views and marts",
+            *("test", "--select", "path:python_models/ml+", "--exclude", *NOT_ON_SPARK.split()),
+            *("--indirect-selection", "buildable"),
+        )
         self.timings["total"] = time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--vars", default="{}", help='dbt vars as JSON, e.g. \'{"customers_path": "c.csv"}\'')
+    parser.add_argument("--vars", default="{}", help="dbt vars as YAML, as for dbt: '{customers_path: c.csv}'")
     parser.add_argument("--warehouse", default="warehouse/spark", help="folder of the Spark tables and metastore")
     args = parser.parse_args(argv)
-    build = SparkBuild(spark_session(Path(args.warehouse).resolve()), variables=json.loads(args.vars))
+    build = SparkBuild(spark_session(Path(args.warehouse).resolve()), variables=yaml.safe_load(args.vars) or {})
     build.run()
     for label, seconds in build.timings.items():
         print(f"{label}: {seconds:.1f} s")

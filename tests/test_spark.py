@@ -270,3 +270,33 @@ def test_typed_parquet_customers_file_on_spark(spark, cc_general_csv, tmp_path):
     assert rejected["customer_id"].tolist() == customers["CUST_ID"].iloc[:2].tolist()
     cleaned = relation_to_frame(spark.table("parquet_source.int_customers_cleaned"))
     assert len(cleaned) == 38 and cleaned["is_credit_limit_imputed"].sum() == 1
+
+
+def test_spark_registry_is_incremental_and_refit_false_scores_a_stored_version(spark, spark_build, cc_vars, tmp_path):
+    """Runs last (it appends to the module's registry): a second refitting build appends a
+    version matched to the first; a refit false build appends nothing and scores every
+    customer with the stored version asked for, as on DuckDB."""
+    first_segments = spark_frame(spark, "customer_segments").set_index("customer_id").sort_index()
+    before = spark_frame(spark, "segmentation_models")["model_version"].tolist()
+    spark_build.run_python_model("segmentation_models")
+    registry = spark_frame(spark, "segmentation_models").sort_values("model_version", ignore_index=True)
+    assert registry["model_version"].tolist() == [*before, max(before) + 1]
+    assert registry["ids_matched_to_version"].iloc[-1] == max(before)
+    spark_build.run_python_model("segment_transitions")
+    transitions = spark_frame(spark, "segment_transitions")
+    assert transitions["customer_count"].sum() == len(first_segments)
+    assert set(transitions["to_model_version"]) == {max(before) + 1}
+
+    scoring = SparkBuild(
+        spark,
+        variables={**cc_vars, "refit": False, "model_version": 1},
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+    )
+    scoring.parse()
+    for name in ("segmentation_models", "customer_features_reduced", "customer_segments"):
+        scoring.run_python_model(name)
+    assert len(spark_frame(spark, "segmentation_models")) == len(registry), "refit false appends nothing"
+    scored = spark_frame(spark, "customer_segments").set_index("customer_id").sort_index()
+    assert set(scored["model_version"]) == {1}
+    assert scored["segment_id"].equals(first_segments["segment_id"])
