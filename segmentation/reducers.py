@@ -64,6 +64,16 @@ def make_reducer(name: str, n_dimensions: int, params: SegmentationParams) -> Tr
     raise ValueError(f"unknown reducer {name!r}")
 
 
+def check_n_dimensions(n_dimensions: int, n_rows: int, n_features: int, params: SegmentationParams) -> None:
+    """Refuse more reduced dimensions than the train rows and features allow."""
+    if n_dimensions > min(n_rows, n_features):
+        raise ParameterError(
+            f"var n_components={params.n_components} is more than the {min(n_rows, n_features)} dimensions that "
+            f"{n_rows} train customers and {n_features} features allow. "
+            "Set it with: dbt build --vars '{n_components: 0.9}'"
+        )
+
+
 def fit_reduction(train: np.ndarray, params: SegmentationParams, reducer: str | None = None) -> Pipeline:
     """Fit ``StandardScaler -> reducer`` on the train rows."""
     scaler = StandardScaler().fit(train)
@@ -73,11 +83,6 @@ def fit_reduction(train: np.ndarray, params: SegmentationParams, reducer: str | 
         n_dimensions = train.shape[1]
     else:
         n_dimensions = n_reduced_dimensions(scaled, params.n_components, params.random_seed)
-    if n_dimensions > min(train.shape):
-        raise ParameterError(
-            f"var n_components={params.n_components} is more than the {min(train.shape)} dimensions that "
-            f"{train.shape[0]} train customers and {train.shape[1]} features allow. "
-            "Set it with: dbt build --vars '{n_components: 0.9}'"
-        )
+    check_n_dimensions(n_dimensions, train.shape[0], train.shape[1], params)
     reducer_step = make_reducer(name, n_dimensions, params).fit(scaled)
     return Pipeline([("scale", scaler), ("reduce", reducer_step)])

@@ -46,7 +46,7 @@ from segmentation.elbow import elbow_ks, finish_elbow_curve
 from segmentation.log import logger
 from segmentation.metrics import clustering_scores
 from segmentation.naming import name_segments
-from segmentation.params import ParameterError, SegmentationParams
+from segmentation.params import SegmentationParams
 from segmentation.pipeline import (
     COMPONENT_PREFIX,
     N_INIT,
@@ -59,7 +59,7 @@ from segmentation.pipeline import (
     segment_customers,
     varying_by_range,
 )
-from segmentation.reducers import components_kept, make_reducer
+from segmentation.reducers import check_n_dimensions, components_kept, make_reducer
 from segmentation.registry import FittedVersion, number_segments, registry_row
 from segmentation.relations import spark_schema, spark_to_arrow
 from segmentation.segment_model import DenseLayer, SegmentModel, reducer_layers, reorder_by_id
@@ -118,10 +118,10 @@ def _sample(frame: Any, n_rows: int, sample_size: int, seed: int) -> Any:
     return frame.where(bucket < F.lit(round(sample_size / n_rows * _SAMPLE_BUCKETS)))
 
 
-def _collect_matrix(frame: Any, columns: Sequence[str]) -> tuple[np.ndarray, pd.DataFrame]:
-    """The ``columns`` of a (small) Spark DataFrame on the driver, sorted by customer_id."""
-    collected = spark_to_arrow(frame, ["customer_id", "split", *columns], order_by="customer_id").to_pandas()
-    return collected[list(columns)].to_numpy(dtype=np.float64), collected
+def _collect_matrix(frame: Any, columns: Sequence[str]) -> np.ndarray:
+    """The ``columns`` of a (small) Spark DataFrame on the driver, rows sorted by customer_id."""
+    collected = spark_to_arrow(frame, ["customer_id", *columns], order_by="customer_id").to_pandas()
+    return collected[list(columns)].to_numpy(dtype=np.float64)
 
 
 def _check_features(features: Any) -> None:
@@ -185,19 +185,16 @@ def fit_reducer_spark(train: Any, model: SegmentModel, params: SegmentationParam
     scaled = _scaled(train, model)
     pca = PCA(k=n_features, inputCol=_VECTOR, outputCol="pca_" + _VECTOR).fit(scaled)
     n_dimensions = components_kept(pca.explainedVariance.toArray(), params.n_components)
-    if isinstance(params.n_components, int) and params.n_components > min(n_train, n_features):
-        raise ParameterError(
-            f"var n_components={params.n_components} is more than the {min(n_train, n_features)} dimensions that "
-            f"{n_train} train customers and {n_features} features allow. "
-            "Set it with: dbt build --vars '{n_components: 0.9}'"
-        )
+    # A count is checked as asked, before components_kept caps it at the features.
+    asked = params.n_components if isinstance(params.n_components, int) else n_dimensions
+    check_n_dimensions(asked, n_train, n_features, params)
     if params.reducer == "pca":
         # MLlib projects without centring; the scaled train rows have mean 0, so no bias.
         kernel = sklearn_signs(pca.pc.toArray()[:, :n_dimensions])
         layers: tuple[DenseLayer, ...] = (DenseLayer(kernel, np.zeros(n_dimensions)),)
     else:
         sample = _sample(train, n_train, params.autoencoder_sample_size, params.random_seed)
-        values, _ = _collect_matrix(sample, model.features)
+        values = _collect_matrix(sample, model.features)
         autoencoder = make_reducer("autoencoder", n_dimensions, params).fit(model.scale(values))
         layers = reducer_layers(autoencoder, "autoencoder")
     return SegmentModel(model.features, model.scaler_mean, model.scaler_scale, model.reducer, layers)
@@ -239,7 +236,7 @@ def elbow_curve_spark(reduced_train: Any, n_train: int, params: SegmentationPara
     k's labels are computed on the sample collected to the driver."""
     components = [name for name in reduced_train.columns if name.startswith(COMPONENT_PREFIX)]
     sample = _sample(reduced_train, n_train, params.elbow_sample_size, params.random_seed).cache()
-    values, _ = _collect_matrix(sample, components)
+    values = _collect_matrix(sample, components)
     vectors = _vectors(sample, components).cache()
     rows = []
     ks = elbow_ks(params, len(values))
@@ -288,7 +285,7 @@ def _split_quality_spark(reduced: Any, model: SegmentModel, params: Segmentation
         quality[f"{split}_silhouette"] = None
         if found:
             rows = reduced.where(F.col("split") == split)
-            values, _ = _collect_matrix(
+            values = _collect_matrix(
                 _sample(rows, found["rows"], params.silhouette_sample_size, params.random_seed), components
             )
             silhouette = clustering_scores(values, model.assign(values)[0], len(values), params.random_seed)

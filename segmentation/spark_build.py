@@ -59,6 +59,20 @@ class SparkBuildError(RuntimeError):
     """A stage of the Spark build failed; the message names it."""
 
 
+@dataclass(frozen=True)
+class StandInConfig:
+    """``dbt.config``: calling it sets nothing here (the node's config is dbt's parse);
+    ``get`` reads the node's rendered config."""
+
+    values: dict
+
+    def __call__(self, **_: Any) -> None:
+        return None
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
 @dataclass
 class StandInDbt:
     """What a dbt Python model uses of its ``dbt`` argument, on a Spark session."""
@@ -66,22 +80,8 @@ class StandInDbt:
     session: Any
     schema: str
     name: str
-    node_config: dict
+    config: StandInConfig
     is_incremental: bool = False
-    config: Any = field(init=False)
-
-    def __post_init__(self) -> None:
-        node_config = self.node_config
-
-        class _Config:
-            def __call__(self, **_: Any) -> None:  # dbt.config(materialized=...) sets nothing here
-                return None
-
-            @staticmethod
-            def get(key: str, default: Any = None) -> Any:
-                return node_config.get(key, default)
-
-        self.config = _Config()
 
     @property
     def this(self) -> str:
@@ -171,7 +171,9 @@ class SparkBuild:
         incremental = node.config.materialized == "incremental" and self.session.catalog.tableExists(
             f"{self.schema}.{name}"
         )
-        stand_in = StandInDbt(self.session, self.schema, name, node.config.to_dict(), is_incremental=incremental)
+        stand_in = StandInDbt(
+            self.session, self.schema, name, StandInConfig(node.config.to_dict()), is_incremental=incremental
+        )
         started = time.perf_counter()
         try:
             result = module.model(stand_in, self.session)
