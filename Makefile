@@ -15,7 +15,7 @@ WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: setup setup-spark run run-spark build test test-spark lint format docs report bench demo-data lock lock-spark \
-	query clean
+	query rollback publish-status clean
 
 setup: $(STAMP)
 
@@ -30,11 +30,11 @@ $(STAMP): requirements.txt pyproject.toml
 run: setup
 	$(BIN)/dbt build $(if $(VARS),--vars '$(VARS)')
 	@echo
-	@echo "Warehouse built: $(abspath $(WAREHOUSE))"
+	@echo "Warehouse published: $(abspath $(WAREHOUSE))"
 	@echo "Query it, for example:"
 	@echo "  $(BIN)/python -m segmentation.query \"select * from dim_segments order by segment_id\""
 	@echo "  make query SQL=\"select segment_id, count(*) from dim_customers group by 1\""
-	@echo "or open the file in DuckDB, DBeaver or any DuckDB client (read-only while you look)."
+	@echo "or open the file in DuckDB, DBeaver or any DuckDB client, read-only (builds never wait for readers)."
 	@echo "Parquet exports for BI: $(abspath exports)/"
 	@echo "The HTML report: make report  (writes $(abspath reports)/segmentation_report.html)"
 
@@ -85,8 +85,17 @@ bench: setup
 	$(BIN)/python -m segmentation.benchmark $(if $(SIZES),--sizes $(SIZES)) \
 		$(if $(REDUCERS),--reducers $(REDUCERS)) $(if $(TEN_MILLION),--ten-million)
 
+## Read-only SQL on the published warehouse (WORKSPACE=1: on the last build's workspace).
 query: setup
-	@$(BIN)/python -m segmentation.query "$(SQL)"
+	@$(BIN)/python -m segmentation.query $(if $(WORKSPACE),--workspace) "$(SQL)"
+
+## Switch readers back to the build published before the current one.
+rollback: setup
+	@$(BIN)/python -m segmentation.publish rollback --database $(WAREHOUSE)
+
+## The build readers get and the last publishes and rollbacks.
+publish-status: setup
+	@$(BIN)/python -m segmentation.publish status --database $(WAREHOUSE)
 
 ## Regenerate the demo seed and its planted groups (deterministic: same files every time).
 demo-data: setup

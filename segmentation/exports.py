@@ -1,5 +1,9 @@
 """Parquet exports of the BI marts, replaced atomically.
 
+In a dbt build the files go to the build workspace's ``exports/`` folder (see
+:func:`staged_exports_folder`); the publish step moves them into the published build,
+where readers find them through the ``export_path`` link (:mod:`segmentation.publish`).
+
 Each table is written to a temporary file in the export folder, then moved over the old
 file with ``os.replace``, which is atomic on one file system: a reader (a BI tool, DuckDB,
 pandas) sees the old file or the new one, never a half-written one, and a failed export
@@ -9,6 +13,7 @@ leaves the old file as it was.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,9 +48,15 @@ def export_parquet(relation: Any, path: Path) -> tuple[int, int]:
     return row_count, path.stat().st_size
 
 
-def export_marts(relations: Mapping[str, Any], folder: str | Path) -> pa.Table:
-    """Export every relation to ``folder/<name>.parquet``; one row per file written."""
+def export_marts(
+    relations: Mapping[str, Any], folder: str | Path, published_folder: str | Path | None = None
+) -> pa.Table:
+    """Export every relation to ``folder/<name>.parquet``; one row per file written.
+
+    ``published_folder`` is where readers will find the files once the build is published
+    (the paths listed); by default ``folder`` itself."""
     folder = Path(folder).resolve()
+    published_folder = Path(os.path.abspath(published_folder)) if published_folder is not None else folder
     rows = []
     for name, relation in relations.items():
         path = folder / f"{name}.parquet"
@@ -53,7 +64,7 @@ def export_marts(relations: Mapping[str, Any], folder: str | Path) -> pa.Table:
         rows.append(
             {
                 "table_name": name,
-                "path": str(path),
+                "path": str(published_folder / path.name),
                 "row_count": row_count,
                 "file_bytes": file_bytes,
                 "exported_at": datetime.now(UTC).replace(tzinfo=None),
@@ -61,3 +72,20 @@ def export_marts(relations: Mapping[str, Any], folder: str | Path) -> pa.Table:
         )
         logger.info(f"exported {name}: {row_count:,} rows to {path}")
     return pa.Table.from_pylist(rows, schema=EXPORTS_SCHEMA)
+
+
+def staged_exports_folder(connection: Any) -> Path | None:
+    """The build workspace's exports folder of the DuckDB database ``connection`` is in
+    (emptied for this build), or None when that database is not a build workspace."""
+    from segmentation.publish import BuildArea, PublishError
+
+    ((database,),) = connection.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchall()
+    try:
+        folder = BuildArea.of_workspace(database).staged_exports
+    except PublishError:
+        return None
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder

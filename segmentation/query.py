@@ -2,9 +2,11 @@
 
     python -m segmentation.query "select * from dim_segments"
 
-The warehouse is ``$DBT_DUCKDB_PATH`` or ``warehouse/segmentation.duckdb`` (as in
-profiles.yml). Read-only, so it never changes the warehouse; while it runs, a
-``dbt build`` has to wait for it (DuckDB allows one writer per file).
+The warehouse is the published one, ``$DBT_DUCKDB_PATH`` or
+``warehouse/segmentation.duckdb`` (see :mod:`segmentation.publish`), opened read-only: it
+never changes the warehouse and never blocks a build, which publishes a new file beside
+it. ``--workspace`` reads the build workspace instead (the tables of the last build, also
+of one that failed, to see why), when no dbt command is using it.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from segmentation.publish import BuildArea
+
 DEFAULT_WAREHOUSE = Path("warehouse/segmentation.duckdb")
 
 
 def warehouse_path() -> Path:
-    """The DuckDB file dbt builds into, as profiles.yml resolves it."""
+    """The published warehouse readers open, as profiles.yml resolves it."""
     return Path(os.environ.get("DBT_DUCKDB_PATH", DEFAULT_WAREHOUSE))
 
 
@@ -37,10 +41,16 @@ def run_query(sql: str, database: Path | None = None) -> pd.DataFrame:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run one read-only SQL query against the warehouse.")
     parser.add_argument("sql", help='the query, e.g. "select * from dim_segments"')
-    parser.add_argument("--database", type=Path, help="DuckDB file (default: $DBT_DUCKDB_PATH or %(default)s)")
+    parser.add_argument("--database", type=Path, help=f"DuckDB file (default: $DBT_DUCKDB_PATH or {DEFAULT_WAREHOUSE})")
+    parser.add_argument(
+        "--workspace", action="store_true", help="query the build workspace of that warehouse (the last build's tables)"
+    )
     args = parser.parse_args(argv)
+    database = args.database or warehouse_path()
+    if args.workspace:
+        database = BuildArea.of_published(database).workspace
     try:
-        result = run_query(args.sql, args.database)
+        result = run_query(args.sql, database)
     except (FileNotFoundError, duckdb.Error) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

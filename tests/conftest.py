@@ -16,6 +16,7 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.publish import BuildArea
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CC_GENERAL_CSV = REPO_ROOT.parent / "shared" / "data" / "cc_general.csv"
@@ -27,11 +28,22 @@ NAMING_RULES_CSV = REPO_ROOT / "seeds" / "segment_naming_rules.csv"
 
 @dataclass
 class DbtRun:
-    """The outcome of one ``dbt`` invocation into its own DuckDB file."""
+    """The outcome of one ``dbt`` invocation into its own DuckDB file.
+
+    ``database`` is the published warehouse readers open (what a build that passed
+    everything published); :meth:`in_workspace` reads the build workspace instead (every
+    table of the last run, failed or not)."""
 
     returncode: int
     output: str
     database: Path
+
+    @property
+    def workspace(self) -> Path:
+        return BuildArea.of_published(self.database).workspace
+
+    def in_workspace(self) -> DbtRun:
+        return DbtRun(self.returncode, self.output, self.workspace)
 
     def query(self, sql: str) -> pd.DataFrame:
         with duckdb.connect(str(self.database), read_only=True) as connection:
@@ -47,7 +59,8 @@ class DbtRun:
 
 
 def run_dbt(workdir: Path, *args: str, variables: dict | None = None) -> DbtRun:
-    """Run ``dbt <args>`` from the repo root into ``workdir/warehouse.duckdb``.
+    """Run ``dbt <args>`` from the repo root into ``workdir/warehouse.duckdb`` (published;
+    the workspace beside it).
 
     Target, log and export folders go to ``workdir`` too, so that builds never share state.
     """

@@ -208,8 +208,9 @@ def test_every_row_rejected_stops_with_the_counts_and_keeps_the_last_good_build(
     # The segment tables and marts of the last good build are untouched...
     pd.testing.assert_frame_equal(run.query("select * from dim_customers order by customer_id"), before)
     assert run.scalar("select count(*) from customer_segments") == 200
-    # ...while the rejects of the failed file are there to read.
-    assert run.scalar("select count(*) from rejected_customers") == 50
+    # ...while the rejects of the failed file are there to read in the build workspace.
+    assert run.in_workspace().scalar("select count(*) from rejected_customers") == 50
+    assert run.scalar("select count(*) from rejected_customers") == 0
 
 
 def test_fewer_clean_customers_than_segments(tmp_path):
@@ -343,9 +344,12 @@ def test_fuzz_every_source_row_ends_in_clean_or_rejects(tmp_path):
     assert run.scalar("select count(*) from rejected_customers where rejection_reason is null") == 0
 
 
-def test_empty_dry_run_builds_the_schema(tmp_path):
-    run = run_dbt(tmp_path, "build", "--empty")
-    assert run.returncode == 0, run.output[-3000:]
+def test_empty_dry_run_builds_the_schema_and_publishes_nothing(tmp_path):
+    built = run_dbt(tmp_path, "build", "--empty")
+    assert built.returncode == 0, built.output[-3000:]
+    assert "Not published: a --empty build has no rows" in one_line(built.output)
+    assert not built.database.exists()
+    run = built.in_workspace()
     assert run.scalar("select count(*) from customer_segments") == 0
     columns = run.query("select * from dim_customers").columns.tolist()
     assert columns[:5] == ["customer_id", "segment_id", "segment_name", "model_version", "split"]

@@ -1,6 +1,6 @@
-"""bi_exports: the BI marts written as Parquet files under var export_path, atomically."""
+"""bi_exports: the BI marts written as Parquet files, published under var export_path."""
 
-from segmentation.exports import export_marts
+from segmentation.exports import export_marts, staged_exports_folder
 
 
 def model(dbt, session):
@@ -13,4 +13,8 @@ def model(dbt, session):
         "rpt_feature_correlations": dbt.ref("rpt_feature_correlations"),
         "rpt_segment_distributions": dbt.ref("rpt_segment_distributions"),
     }
-    return export_marts(relations, dbt.config.get("export_path"))
+    export_path = dbt.config.get("export_path")
+    # Written into the build workspace; the publish step moves them to where export_path
+    # points (outside a build workspace, straight into export_path).
+    staged = staged_exports_folder(session)
+    return export_marts(relations, staged or export_path, published_folder=export_path)

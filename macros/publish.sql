@@ -1,0 +1,95 @@
+{#-
+    Write, audit, publish (on-run-end). dbt builds and tests in the workspace; only a whole
+    `dbt build` in which every node passed is published: its tables are copied into a new
+    DuckDB file and readers are switched to it in one atomic step by the Python side
+    (segmentation/publish.py, whose plugin registers the two SQL functions called here).
+    Anything else (a failure, a partial --select, --empty, dbt run/test/seed) publishes
+    nothing and says why: readers keep the last published build.
+-#}
+
+{% macro publish_build(results) %}
+    {%- if execute and target.type == 'duckdb' -%}
+        {%- set blocker = _publish_blocker(results) -%}
+        {%- if blocker -%}
+            {{ log("Not published: " ~ blocker ~ ". Readers keep the last published build; this run's tables are in the workspace " ~ target.path ~ ".", info=true) }}
+        {%- else -%}
+            {%- do _publish(_published_tables()) -%}
+        {%- endif -%}
+    {%- endif -%}
+    {#- A hook must render to SQL: a no-op statement. -#}
+    select 1 as publish_checked
+{% endmacro %}
+
+
+{% macro _publish_blocker(results) %}
+    {#- Why this run must not be published, or an empty string. -#}
+    {%- if flags.WHICH != 'build' -%}
+        {{ return("only a whole 'dbt build' is published, this was 'dbt " ~ flags.WHICH ~ "'") }}
+    {%- endif -%}
+    {%- if flags.EMPTY -%}
+        {{ return("a --empty build has no rows") }}
+    {%- endif -%}
+    {%- set failed = [] -%}
+    {%- set skipped = [] -%}
+    {%- for result in results if result.node.resource_type in ('model', 'seed', 'test', 'unit_test') -%}
+        {%- if result.status == 'skipped' -%}
+            {%- do skipped.append(result.node.name) -%}
+        {%- elif result.status not in ('success', 'pass', 'warn') -%}
+            {%- do failed.append(result.node.name ~ " (" ~ result.status ~ ")") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if failed or skipped -%}
+        {{ return(failed | length ~ " node(s) failed" ~ (": " ~ failed[:5] | join(', ') if failed else "")
+            ~ ", " ~ skipped | length ~ " skipped") }}
+    {%- endif -%}
+    {%- set narrowed = [] -%}
+    {%- for option in ('select', 'exclude', 'selector', 'resource_types', 'exclude_resource_types') -%}
+        {%- if invocation_args_dict.get(option) -%}
+            {%- do narrowed.append('--' ~ option | replace('_', '-')) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if narrowed -%}
+        {{ return("a partial build (" ~ narrowed | join(', ') ~ ") is not a whole build") }}
+    {%- endif -%}
+    {{ return('') }}
+{% endmacro %}
+
+
+{% macro _published_tables() %}
+    {#- Every table of the workspace: this build's models and seeds, and the tables of
+        models this build left disabled (pca_components after a refit false build), as
+        readers found them before. dbt's own transient tables are left out. -#}
+    {%- set tables = run_query(
+        "select table_name from information_schema.tables where table_catalog = "
+        ~ _sql_text(target.database) ~ " and table_schema = " ~ _sql_text(target.schema)
+        ~ " and table_type = 'BASE TABLE' and not regexp_matches(table_name, '__dbt_(tmp|backup)')"
+        ~ " order by table_name"
+    ) -%}
+    {{ return(tables.columns[0].values()) }}
+{% endmacro %}
+
+
+{% macro _publish(tables) %}
+    {%- set new_file = run_query(
+        "select segmentation_publish_prepare(" ~ _sql_text(invocation_id) ~ ")"
+    ).columns[0].values()[0] -%}
+    {%- do run_query("attach " ~ _sql_text(new_file) ~ " as segmentation_publish_target") -%}
+    {%- for table in tables -%}
+        {%- do run_query(
+            "create table segmentation_publish_target.main." ~ adapter.quote(table)
+            ~ " as select * from " ~ adapter.quote(target.database) ~ "." ~ adapter.quote(target.schema)
+            ~ "." ~ adapter.quote(table)
+        ) -%}
+    {%- endfor -%}
+    {%- do run_query("detach segmentation_publish_target") -%}
+    {%- do run_query(
+        "select segmentation_publish_commit(" ~ _sql_text(invocation_id) ~ ", "
+        ~ _sql_text(var('export_path')) ~ ")"
+    ) -%}
+{% endmacro %}
+
+
+{% macro _sql_text(value) -%}
+    {#- A SQL string literal of any text: quotes doubled, so the value never becomes SQL. -#}
+    '{{ value | string | replace("'", "''") }}'
+{%- endmacro %}
