@@ -53,9 +53,10 @@ run-spark: setup-spark
 	$(SPARK_ENV) $(BIN)/python -m segmentation.spark_build $(if $(VARS),--vars '$(VARS)')
 
 ## The whole test suite: linters, then pytest (which runs real dbt builds, on DuckDB and
-## on a local Spark: it installs the Spark extra).
+## on a local Spark: it installs the Spark extra). Two test files run at once (one per
+## core; a file's tests stay together, so they share its builds). PYTEST_ARGS adds options.
 test: setup setup-spark lint
-	$(SPARK_ENV) $(BIN)/pytest
+	$(SPARK_ENV) $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 ## The Spark tests alone (tests/test_spark.py).
 test-spark: setup-spark

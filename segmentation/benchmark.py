@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
+from segmentation.publish import BuildArea
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_SCRIPT = PROJECT_ROOT / "benchmarks" / "notebook_pipeline.py"
 DEFAULT_SIZES = (100_000, 1_000_000)
@@ -152,6 +154,8 @@ def dbt_build(customers: Path, n_customers: int, reducer: str, workdir: Path) ->
     database = warehouse_path(workdir, n_customers, reducer)
     for stale in (database, database.with_name(database.name + ".wal")):
         stale.unlink(missing_ok=True)
+    # The build workspace (and its model registry) too: every build starts afresh.
+    shutil.rmtree(BuildArea.of_published(database).root, ignore_errors=True)
     target = workdir / f"target_{name}"
     build_vars = json.dumps(
         {

@@ -9,6 +9,7 @@ seeded moments across a build, the publish step included.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -225,16 +226,22 @@ def dbt_command(workdir: Path, variables: dict) -> tuple[list[str], dict]:
 
 
 def start_build(workdir: Path, variables: dict, **extra_env: str) -> subprocess.Popen:
+    """A ``dbt build`` in its own process group, its output to ``workdir/build_output.txt``
+    (a pipe nobody reads while the test waits would fill up and stall dbt)."""
     command, env = dbt_command(workdir, variables)
-    return subprocess.Popen(
-        command,
-        cwd=REPO_ROOT,
-        env={**env, **extra_env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
+    with open(workdir / "build_output.txt", "w") as output:
+        return subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env={**env, **extra_env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def build_output(workdir: Path) -> str:
+    return (workdir / "build_output.txt").read_text()
 
 
 @pytest.mark.dbt
@@ -250,8 +257,8 @@ def test_a_reader_holding_the_warehouse_never_blocks_a_build_and_a_second_build_
         while f"PID {build.pid}," not in (lock.read_text() if lock.exists() else "") and time.monotonic() < deadline:
             time.sleep(0.1)
         second = run_dbt(workdir, "build", variables=variables)
-        output, _ = build.communicate(timeout=600)
-        assert build.returncode == 0, output[-4000:]
+        build.wait(timeout=600)
+        assert build.returncode == 0, build_output(workdir)[-4000:]
         assert second.returncode != 0
         assert "another dbt command is using the build workspace" in second.output
         assert f"(PID {build.pid}, since" in second.output
@@ -334,20 +341,23 @@ def test_sigkill_at_any_moment_leaves_a_whole_published_build_and_the_next_build
         extra = {publish.KILL_AT_ENV: moment} if kind == "point" else {}
         process = start_build(tmp_path, {**variables, "random_seed": 100 + index}, **extra)
         if kind == "after":
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=moment)
-            except subprocess.TimeoutExpired:
-                pass
         elif kind == "copying":
             wait_for_new_folder(area.builds, process, timeout=600)
+        else:  # the build kills itself at the named point
+            process.wait(timeout=600)
+            assert process.returncode == -signal.SIGKILL, build_output(tmp_path)[-3000:]
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
-        process.communicate(timeout=60)
+        process.wait(timeout=60)
         build_id = assert_published_whole(run.database, exports)
         if kind == "point" and moment == "after_switch":
-            assert build_id != published_before  # switched: the new build is whole and published
+            # switched: the new build is whole and published
+            assert build_id != published_before, build_output(tmp_path)[-3000:]
         elif kind == "point" or kind == "copying":
-            assert build_id == published_before  # killed before the switch: nothing changed
+            # killed before the switch: nothing changed
+            assert build_id == published_before, build_output(tmp_path)[-3000:]
         seen.append((kind, moment, build_id != published_before))
         published_before = build_id
 

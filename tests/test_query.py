@@ -26,3 +26,18 @@ def test_warehouse_path_follows_dbt_duckdb_path(monkeypatch, tmp_path):
     assert warehouse_path() == tmp_path / "x.duckdb"
     monkeypatch.delenv("DBT_DUCKDB_PATH")
     assert str(warehouse_path()) == "warehouse/segmentation.duckdb"
+
+
+def test_workspace_flag_reads_the_build_workspace_and_leaves_it_unchanged(tmp_path, capsys):
+    from segmentation.publish import BuildArea
+
+    published = tmp_path / "w.duckdb"
+    workspace = BuildArea.of_published(published).workspace
+    workspace.parent.mkdir(parents=True)
+    with duckdb.connect(str(workspace)) as connection:
+        connection.execute("create table rejected_customers as select 'BALANCE is missing' as rejection_reason")
+    assert main(["select rejection_reason from rejected_customers", "--database", str(published), "--workspace"]) == 0
+    assert "BALANCE is missing" in capsys.readouterr().out
+    assert not published.exists()
+    with duckdb.connect(str(workspace), read_only=True) as connection:
+        assert connection.execute("select count(*) from rejected_customers").fetchone()[0] == 1
