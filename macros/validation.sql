@@ -65,6 +65,21 @@
 {%- endmacro %}
 
 
+{% macro is_blank(text) -%}
+    {#- Empty, or only whitespace: spaces (trim also strips non-breaking and other
+        Unicode spaces), tabs and line breaks. -#}
+    {{ return(adapter.dispatch('is_blank')(text)) }}
+{%- endmacro %}
+
+{% macro default__is_blank(text) -%}
+    regexp_matches({{ text }}, '^[[:space:]]*$')
+{%- endmacro %}
+
+{% macro spark__is_blank(text) -%}
+    ({{ text }} rlike '^\\s*$')
+{%- endmacro %}
+
+
 {% macro reason_value(text) -%}
     {#- A source value as a rejection reason quotes it: at most 40 characters (then
         '...'), control characters (newlines, tabs, NUL) shown as '?', so that a reason
@@ -91,7 +106,7 @@
         amount (>= 0 and at most max_amount()), frequency (>= 0 and at most var
         max_clampable_frequency), count (a whole number from 0 to max_count()) or tenure
         (a whole number within min/max_tenure, and at most max_count()).
-        A missing value is a reason only when `required`.
+        A missing value (empty or blank text) is a reason only when `required`.
         The first branch passes a usable value on the typed column alone. The source
         value is read as text only on the rows it does not pass (a later branch is only
         evaluated for the rows no earlier branch took), so a typed file's millions of
@@ -118,7 +133,7 @@
             and {{ column }} <= {{ var('max_tenure') }}
     {%- endif %}
             then null
-        when nullif({{ raw }}, '') is null
+        when {{ raw }} is null or {{ is_blank(raw) }}
             then {{ "'" ~ label ~ " is missing'" if required else "null" }}
         when {{ column }} is null
             then '{{ label }} is not a number: ''' || {{ value }} || ''''
@@ -158,6 +173,8 @@
         characters make it junk. Of rows sharing an id, the first in the source wins. -#}
     case
         when customer_id is null then 'CUST_ID is missing'
+        when {{ has_control_characters('customer_id') }} and {{ is_blank('customer_id') }}
+            then 'CUST_ID is missing'
         when {{ has_control_characters('customer_id') }}
             then 'CUST_ID has control characters: '''
             || {{ reason_value('customer_id') }} || ''''
