@@ -21,6 +21,7 @@ Hypothesis runs derandomized (a fixed set of examples, the same in CI every time
 
 from __future__ import annotations
 
+import decimal
 import json
 import re
 import unicodedata
@@ -506,3 +507,35 @@ def test_csv_reader_known_problems(pipeline, tmp_path, value):
     for position, row in enumerate(DEMO[:20]):
         file.add(row, {"BALANCE": Junk(value, REJECTED)} if position in (3, 7) else None)
     check_pipeline(pipeline.run(file.write(tmp_path / "customers.csv")), file)
+
+
+def test_extreme_numbers_in_a_typed_parquet_file(pipeline, tmp_path):
+    """Typed Parquet numbers (doubles, 64-bit integers, decimals) at and beyond every
+    bound: rejected with the value as DuckDB writes it, or accepted, never an error."""
+    frame = pd.DataFrame(DEMO[:8], columns=list(COLUMNS))
+    doubles = {name: frame[name].replace("", None).astype(float).tolist() for name in COLUMNS[1:]}
+    doubles["BALANCE"][:4] = [1e300, float("inf"), float("nan"), -0.0]
+    doubles["PAYMENTS"][4:6] = [5e-324, 1e15]
+    columns = {"CUST_ID": pa.array(frame["CUST_ID"])}
+    # Empty demo cells become nulls; the NaN put in BALANCE stays a NaN.
+    columns |= {name: pa.array(values, pa.float64(), from_pandas=name != "BALANCE") for name, values in doubles.items()}
+    trx = [int(value) for value in doubles["CASH_ADVANCE_TRX"]]
+    trx[6], trx[7] = 2**63 - 1, 2**31 - 1
+    columns["CASH_ADVANCE_TRX"] = pa.array(trx, pa.int64())
+    purchases_trx = [decimal.Decimal(int(value)) for value in doubles["PURCHASES_TRX"]]
+    purchases_trx[0] = decimal.Decimal(10) ** 37
+    columns["PURCHASES_TRX"] = pa.array(purchases_trx, pa.decimal128(38, 0))
+    path = tmp_path / "typed.parquet"
+    pq.write_table(pa.table(columns), path)
+    connection = pipeline.run(path)
+    reasons = connection.execute(
+        "select source_row_number, rejection_reason from rejected_customers order by 1"
+    ).fetchall()
+    assert reasons == [
+        (1, "BALANCE is above 1e15: 1e+300; PURCHASES_TRX is above 2147483647: 10000000000000000000000000000000000000"),
+        (2, "BALANCE is not a finite number: inf"),
+        (3, "BALANCE is not a finite number: nan"),
+        (7, "CASH_ADVANCE_TRX is above 2147483647: 9223372036854775807"),
+    ]
+    assert connection.execute("select count(*) from int_customers_cleaned").fetchone()[0] == 4
+    assert connection.execute("select count(*) from int_customer_features_engineered").fetchone()[0] == 4
