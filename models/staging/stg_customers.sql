@@ -69,13 +69,7 @@ validated as (
         *,
         nullif(concat_ws(
             '; ',
-            case
-                when customer_id is null then 'CUST_ID is missing'
-                when customer_id_occurrence > 1
-                    then
-                        'CUST_ID ' || customer_id || ' is a duplicate of source row '
-                        || cast(first_source_row_number as {{ dbt.type_string() }})
-            end,
+            {{ customer_id_rejection_reason() }},
             {{ number_rejection_reason('balance', 'amount') }},
             {{ number_rejection_reason('balance_frequency', 'frequency') }},
             {{ number_rejection_reason('purchases', 'amount') }},
