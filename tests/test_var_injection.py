@@ -50,6 +50,7 @@ RENDERED_BY = {
     "random_seed": "int_customer_features_engineered",  # train_test_split
     "rejected_share_warn": "assert_rejected_share_below_warn_threshold",  # rejected_share_above
     "n_segments": "assert_elbow_one_selected_at_most_one_knee",
+    "min_tenure": "test_name:value_between,int_customers_cleaned",  # a generic test's bound
 }
 
 
