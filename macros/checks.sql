@@ -25,7 +25,11 @@
 
 
 {% macro _is_number(value) %}
-    {{ return(modules.re.match('^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*$', value | string) is not none) }}
+    {#- A finite decimal number, nothing else (\Z: not even a trailing newline), so that
+        a validated value can be rendered into SQL as it is. -#}
+    {%- set text = value | string -%}
+    {{ return(modules.re.match('^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*\\Z', text) is not none
+        and (text | float | abs) < 1e300) }}
 {% endmacro %}
 
 
@@ -36,8 +40,21 @@
 
 
 {% macro validate_vars() %}
-    {#- The vars the SQL models use, and the ones worth failing on before any work; the
-        Python models validate theirs again (segmentation/params.py). -#}
+    {#- Every var, before any work: a var that reaches SQL is rendered there only after it
+        passed here (a number, one of a list, true/false), or as an escaped string literal
+        (the paths; macros/sql_literals.sql). The macros that render vars into SQL call
+        this again (validated_var), so `dbt compile` and `dbt show`, which skip
+        on-run-start, never render a bad value either. The Python models validate
+        theirs again (segmentation/params.py). -#}
+    {%- for name in ['customers_path', 'export_path'] -%}
+        {%- if var(name) is not none and var(name) is not string -%}
+            {%- do _var_error(name, var(name), 'a path (text)') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if (var('export_path') or '') | trim == '' -%}
+        {%- do _var_error('export_path', var('export_path'),
+            'the folder the BI marts are exported to (a path, for example exports)') -%}
+    {%- endif -%}
     {%- set n_segments = var('n_segments') | string | trim | lower -%}
     {%- if n_segments != 'auto' and not _is_whole_number(n_segments, 1) -%}
         {%- do _var_error('n_segments', var('n_segments'), "a whole number of at least 1 or 'auto'") -%}
@@ -70,6 +87,28 @@
             {%- do _var_error(name, var(name), 'a share between 0 and 1') -%}
         {%- endif -%}
     {%- endfor -%}
+    {#- The Python models' sizes (minimums as in segmentation/params.py). -#}
+    {%- set sizes = {
+        'elbow_max_k': 2, 'elbow_sample_size': 10, 'silhouette_sample_size': 10,
+        'kmeans_sample_size': 10, 'autoencoder_epochs': 1, 'autoencoder_batch_size': 1,
+        'autoencoder_patience': 1, 'autoencoder_sample_size': 10
+    } -%}
+    {%- for name, minimum in sizes.items() -%}
+        {%- if not _is_whole_number(var(name), minimum) -%}
+            {%- do _var_error(name, var(name), 'a whole number of at least ' ~ minimum) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set layers = var('autoencoder_hidden_layers') -%}
+    {%- set widths = layers if layers is iterable and layers is not string and layers is not mapping
+        else modules.re.split('[\\s,\\[\\]()]+', layers | string) | select | list -%}
+    {%- set bad_widths = [] -%}
+    {%- for width in widths if not _is_whole_number(width, 1) -%}
+        {%- do bad_widths.append(width) -%}
+    {%- endfor -%}
+    {%- if layers is mapping or bad_widths -%}
+        {%- do _var_error('autoencoder_hidden_layers', layers,
+            'a list of layer widths, each a whole number of at least 1 (for example [32, 16])') -%}
+    {%- endif -%}
     {%- for name in ['compare_reducers', 'refit'] -%}
         {%- if var(name) | string | lower not in ['true', 'false'] -%}
             {%- do _var_error(name, var(name), 'true or false') -%}
@@ -89,6 +128,16 @@
             ) }}
         {%- endif -%}
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro validated_var(name) %}
+    {#- var(name), after validate_vars() (when executing: at parse time vars are not
+        checked, and nothing runs). For macros that render a var into SQL. -#}
+    {%- if execute -%}
+        {%- do validate_vars() -%}
+    {%- endif -%}
+    {{ return(var(name)) }}
 {% endmacro %}
 
 
@@ -115,7 +164,7 @@
 
 {% macro default__check_customers_file_exists(path) %}
     {#- The file exists and is not empty (DuckDB's glob and read_blob). -#}
-    {%- set literal = "'" ~ (path | replace("'", "''")) ~ "'" -%}
+    {%- set literal = sql_string_literal(path) -%}
     {%- set found = run_query('select count(*) from glob(' ~ literal ~ ')').columns[0].values()[0] -%}
     {%- if found == 0 -%}
         {{ exceptions.raise_compiler_error(

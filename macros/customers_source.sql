@@ -64,8 +64,8 @@
 {% endmacro %}
 
 {% macro default__customers_file_reader(path) %}
-    {#- A DuckDB table function; the path is a quoted literal. -#}
-    {%- set literal = "'" ~ (path | replace("'", "''")) ~ "'" -%}
+    {#- A DuckDB table function; the path is a quoted, escaped literal. -#}
+    {%- set literal = sql_string_literal(path) -%}
     {%- if customers_file_format(path) == 'parquet' -%}
         {{ return('read_parquet(' ~ literal ~ ')') }}
     {%- endif -%}
@@ -86,14 +86,16 @@
         schema inference), a quote inside a quoted value is doubled (RFC 4180, as DuckDB
         reads it), a short line gets nulls (PERMISSIVE), .gz is decompressed by extension;
         the delimiter is a comma (Spark does not detect it). -#}
-    {%- set quoted = '`' ~ (path | replace('`', '``')) ~ '`' -%}
+    {#- The path is a quoted identifier (backticks doubled) in parquet.`path`, and an
+        escaped string literal (backslashes and quotes) in the view's options. -#}
+    {%- set quoted = sql_quoted_identifier(path) -%}
     {%- if customers_file_format(path) == 'parquet' -%}
         {{ return('parquet.' ~ quoted) }}
     {%- endif -%}
     {%- if execute -%}
         {%- do run_query(
-            "create or replace temporary view customers_file using csv options (path '"
-            ~ (path | replace("'", "\\'")) ~ "', header 'true', inferSchema 'false', "
+            "create or replace temporary view customers_file using csv options (path "
+            ~ sql_string_literal(path) ~ ", header 'true', inferSchema 'false', "
             ~ "escape '\"', mode 'PERMISSIVE')"
         ) -%}
     {%- endif -%}
@@ -170,7 +172,9 @@
 
 
 {% macro customers_source() %}
-    {%- set path = var('customers_path') -%}
+    {#- The vars stg_customers renders (the path here, the limits in validation.sql) are
+        checked first, also under `dbt compile` and `dbt show` (no on-run-start there). -#}
+    {%- set path = validated_var('customers_path') -%}
     {%- if path -%}
         {%- set reader = customers_file_reader(path) -%}
         {%- set columns = customers_source_columns(reader) -%}

@@ -4,7 +4,7 @@
     call it must also ref('segmentation_models') themselves.
 -#}
 {% macro model_version_in_use() %}
-    {%- set requested = var('model_version') | string | trim | lower -%}
+    {%- set requested = validated_var('model_version') | string | trim | lower -%}
     {%- if requested in ['', 'none', 'latest'] -%}
         (select max(model_version) from {{ ref('segmentation_models') }})
     {%- else -%}

@@ -22,8 +22,8 @@
         customers are added or removed. -#}
     case
         when {{ md5_prefix_number(
-            customer_id ~ " || ':' || '" ~ var('random_seed') ~ "'"
-        ) }} < {{ (var('test_share') | float) * 4294967296 }}
+            customer_id ~ " || ':' || " ~ sql_string_literal(validated_var('random_seed'))
+        ) }} < {{ (validated_var('test_share') | float) * 4294967296 }}
             then 'test'
         else 'train'
     end

@@ -19,8 +19,8 @@ final as (
     where
         selected_count <> 1
         or knee_count > 1
-        {%- if var('n_segments') | string | lower != 'auto' %}
-        or selected_k <> {{ var('n_segments') }}
+        {%- if validated_var('n_segments') | string | trim | lower != 'auto' %}
+        or selected_k <> {{ var('n_segments') | int }}
         {%- endif %}
 
 )

@@ -4,4 +4,4 @@
 -- the counts: depends_on: {{ ref('int_customers_cleaned') }}
 {{ config(severity='warn') }}
 
-{{ rejected_share_above(var('rejected_share_warn')) }}
+{{ rejected_share_above(validated_var('rejected_share_warn')) }}
