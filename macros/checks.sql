@@ -194,6 +194,10 @@
         {{ return('') }}
     {%- endif -%}
     {%- set stg = ref('stg_customers') -%}
+    {#- Nor before stg_customers exists (dbt compile, or sqlfluff, on a fresh clone). -#}
+    {%- if load_relation(stg) is none -%}
+        {{ return('') }}
+    {%- endif -%}
     {%- set counts = run_query(
         'select count(*), count(*) filter (where is_valid) from ' ~ stg
     ).rows[0] -%}

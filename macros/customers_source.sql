@@ -73,10 +73,17 @@
         bad value becomes a rejected row instead of a failed load. -#}
     {#- null_padding: a short line gets nulls (and is rejected as missing values)
         instead of failing the whole load. Compression (.gz) and the delimiter are
-        detected by DuckDB's sniffer. -#}
-    {{ return(
-        'read_csv(' ~ literal ~ ', header = true, all_varchar = true, null_padding = true)'
-    ) }}
+        detected by DuckDB's sniffer. The quote and escape are fixed to RFC 4180's double
+        quote: left to the sniffer, a few cells holding only ' made it read ' as the
+        quote and fail the load. parallel = false: DuckDB's parallel CSV scanner cannot
+        combine null_padding with a line break inside a quoted cell, and failed the
+        whole load on one such cell (the single-threaded scanner reads it). strict_mode
+        = false: a bare carriage return inside a cell made the sniffer give up on the
+        file; now that line is read (split where the carriage return is, its parts
+        rejected as short rows) and the rest of the file goes on. -#}
+    {%- set options = "header = true, all_varchar = true, null_padding = true, quote = '\"', escape = '\"', "
+        ~ "parallel = false, strict_mode = false" -%}
+    {{ return('read_csv(' ~ literal ~ ', ' ~ options ~ ')') }}
 {% endmacro %}
 
 {% macro spark__customers_file_reader(path) %}
