@@ -61,7 +61,7 @@
         readers found them before. dbt's own transient tables are left out. -#}
     {%- set tables = run_query(
         "select table_name from information_schema.tables where table_catalog = "
-        ~ _sql_text(target.database) ~ " and table_schema = " ~ _sql_text(target.schema)
+        ~ sql_string_literal(target.database) ~ " and table_schema = " ~ sql_string_literal(target.schema)
         ~ " and table_type = 'BASE TABLE' and not regexp_matches(table_name, '__dbt_(tmp|backup)')"
         ~ " order by table_name"
     ) -%}
@@ -71,9 +71,10 @@
 
 {% macro _publish(tables) %}
     {%- set new_file = run_query(
-        "select segmentation_publish_prepare(" ~ _sql_text(invocation_id) ~ ")"
+        "select segmentation_publish_prepare(" ~ sql_string_literal(invocation_id) ~ ", "
+        ~ sql_string_literal(var('export_path')) ~ ")"
     ).columns[0].values()[0] -%}
-    {%- do run_query("attach " ~ _sql_text(new_file) ~ " as segmentation_publish_target") -%}
+    {%- do run_query("attach " ~ sql_string_literal(new_file) ~ " as segmentation_publish_target") -%}
     {%- for table in tables -%}
         {%- do run_query(
             "create table segmentation_publish_target.main." ~ adapter.quote(table)
@@ -83,13 +84,7 @@
     {%- endfor -%}
     {%- do run_query("detach segmentation_publish_target") -%}
     {%- do run_query(
-        "select segmentation_publish_commit(" ~ _sql_text(invocation_id) ~ ", "
-        ~ _sql_text(var('export_path')) ~ ")"
+        "select segmentation_publish_commit(" ~ sql_string_literal(invocation_id) ~ ", "
+        ~ sql_string_literal(var('export_path')) ~ ")"
     ) -%}
 {% endmacro %}
-
-
-{% macro _sql_text(value) -%}
-    {#- A SQL string literal of any text: quotes doubled, so the value never becomes SQL. -#}
-    '{{ value | string | replace("'", "''") }}'
-{%- endmacro %}

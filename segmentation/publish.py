@@ -64,8 +64,8 @@ PUBLISH_LOG_TABLE = "publish_log"
 # Fault injection for the tests: SIGKILL this process at the named point of commit().
 KILL_AT_ENV = "SEGMENTATION_PUBLISH_KILL_AT"
 
-# The lock file's descriptor, held for the life of the process (closing any descriptor of
-# the file would release a POSIX lock, so it is opened once).
+# The lock file's descriptor, held (flock) for the life of the process; the kernel
+# releases it when the process ends, however it ends.
 _held_locks: dict[Path, int] = {}
 
 
@@ -145,11 +145,11 @@ def acquire_build_lock(area: BuildArea) -> None:
     area.root.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(area.lock, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError as error:
         holder = os.pread(descriptor, 200, 0).decode(errors="replace").strip() or "unknown"
         os.close(descriptor)
-        if error.errno not in (errno.EACCES, errno.EAGAIN):
+        if error.errno not in (errno.EACCES, errno.EAGAIN, errno.EWOULDBLOCK):
             raise
         raise PublishError(
             f"another dbt command is using the build workspace of {area.published} ({holder}). "
@@ -181,7 +181,9 @@ def prepare_workspace(area: BuildArea) -> None:
 def remove_leftovers(area: BuildArea) -> list[Path]:
     """Delete what killed builds left: unfinished build folders and temporary links."""
     removed = []
-    for path in sorted(area.builds.glob(f"*{TEMPORARY_SUFFIX}")) + sorted(area.root.glob(f".*{TEMPORARY_SUFFIX}")):
+    candidates = sorted(area.builds.glob(f"*{TEMPORARY_SUFFIX}")) + sorted(area.root.glob(f".*{TEMPORARY_SUFFIX}"))
+    candidates += sorted(area.published.parent.glob(f".{area.published.name}.*{TEMPORARY_SUFFIX}"))
+    for path in candidates:
         if path.is_symlink() or path.is_file():
             path.unlink()
         else:
@@ -196,10 +198,14 @@ def remove_leftovers(area: BuildArea) -> list[Path]:
 # --- the publish step --------------------------------------------------------------------
 
 
-def prepare(area: BuildArea, build_id: str) -> Path:
-    """A new, empty folder for build ``build_id``; the DuckDB file to copy the tables into."""
+def prepare(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> Path:
+    """A new, empty folder for build ``build_id``; the DuckDB file to copy the tables into.
+
+    Everything that could stop the publish is checked here, before anything is copied:
+    after the switch in :func:`commit` nothing may fail."""
     _check_build_id(build_id)
     acquire_build_lock(area)
+    check_export_path(area, export_path)
     remove_leftovers(area)
     folder = area.builds / (build_id + TEMPORARY_SUFFIX)
     folder.mkdir(parents=True)
@@ -233,10 +239,15 @@ def commit(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> di
     _kill_if_asked("before_switch")
     _replace_link(area.current, Path(PUBLISHED) / build_id)
     _fsync_directory(area.root)
+    _fsync_directory(area.builds)
     _kill_if_asked("after_switch")
-    _append_log(area, entry)
-    link_readers(area, export_path)
-    prune(area)
+    # Published. What follows only tidies up; a failure is a warning, never an error.
+    try:
+        _append_log(area, entry)
+        link_readers(area, export_path)
+        prune(area)
+    except OSError as error:  # pragma: no cover - disk full or permissions, after the switch
+        logger.warning(f"build {build_id} is published, but tidying up after it failed: {error}")
     logger.info(
         f"published build {build_id}: model version {entry['model_version']}, {entry['customers']:,} customers, "
         f"{len(entry['tables'])} tables, {len(entry['exports'])} exports -> {area.published}"
@@ -252,7 +263,41 @@ def link_readers(area: BuildArea, export_path: str | os.PathLike | None = None) 
     _ensure_link(area.published, Path(area.root.name) / CURRENT / area.published.name)
     if export_path is not None and str(export_path):
         exports = Path(os.path.abspath(export_path))
-        _ensure_link(exports, Path(os.path.relpath(area.current / EXPORTS, exports.parent)))
+        # Between real folders: the kernel follows '..' through links in the real tree.
+        target = os.path.relpath(
+            Path(os.path.realpath(area.root)) / CURRENT / EXPORTS, os.path.realpath(exports.parent)
+        )
+        _ensure_link(exports, Path(target))
+
+
+def check_export_path(area: BuildArea, export_path: str | os.PathLike) -> None:
+    """Refuse an ``export_path`` the exports link cannot take, saying what to do."""
+    exports = Path(os.path.abspath(export_path))
+    root = Path(os.path.realpath(area.root))
+
+    def refuse(why: str) -> None:
+        raise PublishError(
+            f"export_path {export_path} {why}; nothing was published. Choose another folder with "
+            "--vars '{export_path: ...}' (default exports)."
+        )
+
+    if exports.is_symlink():
+        pointed = Path(os.path.normpath(os.path.join(os.path.realpath(exports.parent), os.readlink(exports))))
+        if pointed != root / CURRENT / EXPORTS:
+            refuse(f"is a link to {os.readlink(exports)}, not to this warehouse's published exports")
+        return
+    real = Path(os.path.realpath(exports))
+    if real == root or root in real.parents or real == Path(os.path.realpath(area.published)):
+        refuse(f"is inside the warehouse's build folder {area.root}")
+    if exports.is_dir():
+        others = [path.name for path in exports.iterdir() if not path.name.endswith((".parquet", TEMPORARY_SUFFIX))]
+        if others:
+            refuse(
+                f"is a folder with files other than Parquet exports ({', '.join(sorted(others)[:5])}) and the "
+                "published exports are a link to the current build's folder: move those files away, or"
+            )
+    elif exports.exists():
+        refuse("is a file, not a folder")
 
 
 def prune(area: BuildArea, keep: int = 2) -> list[str]:
@@ -276,6 +321,7 @@ def prune(area: BuildArea, keep: int = 2) -> list[str]:
 def rollback(area: BuildArea) -> dict:
     """Switch readers back to the build published before the current one."""
     acquire_build_lock(area)
+    reconcile_log(area)
     current = area.current_build_id()
     if current is None:
         raise PublishError(f"nothing is published at {area.published} yet: run 'make run' (dbt build) first")
@@ -403,14 +449,7 @@ def _ensure_link(link: Path, target: Path) -> None:
     if link.is_symlink():
         if Path(os.readlink(link)) == target:
             return
-    elif link.is_dir():
-        others = [path.name for path in link.iterdir() if not path.name.endswith((".parquet", TEMPORARY_SUFFIX))]
-        if others:
-            raise PublishError(
-                f"{link} is a folder with files other than Parquet exports ({', '.join(sorted(others)[:5])}); "
-                "the published exports are now a link to the current build's folder. Move those files, "
-                "or choose another folder with --vars '{export_path: ...}'."
-            )
+    elif link.is_dir():  # exports of the earlier layout (check_export_path allowed only those)
         legacy = link.with_name(f".{link.name}.legacy{TEMPORARY_SUFFIX}")
         os.replace(link, legacy)
         _replace_link(link, target)
@@ -479,7 +518,7 @@ class Plugin(BasePlugin):
     """dbt-duckdb plugin (``profiles.yml``: ``plugins: [{module: segmentation.publish}]``).
 
     Before dbt opens the workspace: folders, the build lock, leftovers. On the connection:
-    the SQL functions ``segmentation_publish_prepare(build_id)`` and
+    the SQL functions ``segmentation_publish_prepare(build_id, export_path)`` and
     ``segmentation_publish_commit(build_id, export_path)`` that ``macros/publish.sql``
     calls from ``on-run-end``.
     """
@@ -497,14 +536,14 @@ class Plugin(BasePlugin):
     def _register(self, connection) -> None:
         area = self.area
 
-        def publish_prepare(build_id: str) -> str:
-            return str(prepare(area, build_id))
+        def publish_prepare(build_id: str, export_path: str) -> str:
+            return str(prepare(area, build_id, export_path))
 
         def publish_commit(build_id: str, export_path: str) -> str:
             return json.dumps(commit(area, build_id, export_path))
 
         for name, function, parameters in (
-            ("segmentation_publish_prepare", publish_prepare, [duckdb.sqltype("varchar")]),
+            ("segmentation_publish_prepare", publish_prepare, [duckdb.sqltype("varchar")] * 2),
             ("segmentation_publish_commit", publish_commit, [duckdb.sqltype("varchar")] * 2),
         ):
             with contextlib.suppress(duckdb.CatalogException, duckdb.NotImplementedException):

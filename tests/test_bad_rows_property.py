@@ -110,10 +110,11 @@ OUT_OF_RANGE = {
     "count": ["2147483648", "4294967296", "1e10", "1e19", "1.5", "0.1", "1e-3"],
     "tenure": ["0", "-0", "1e-999", "13", "6.5", "2147483648", "1e10"],
 }
-#: Line breaks and carriage returns: DuckDB's CSV reader (macros/customers_source.sql)
-#: cannot read them yet (see test_csv_reader_known_problems), Parquet text can. Around a
-#: number they are whitespace; alone they are a blank cell (None: missing).
-LINE_BREAKS = {"a\nb": REJECTED, "5\r\n6": REJECTED, "\x0b5": ACCEPTED, "5\n": ACCEPTED, "\r": None, "\n": None}
+#: Line breaks and carriage returns: DuckDB's CSV reader ends a line at a bare carriage
+#: return even inside quotes (test_a_bare_carriage_return_costs_its_row_not_the_load), so
+#: the CSV examples leave them out; Parquet text holds them. Around a number they are
+#: whitespace; alone they are a blank cell (None: missing).
+LINE_BREAKS = {"a\nb": REJECTED, "5\r\n6": REJECTED, "\x0b1": ACCEPTED, "1\n": ACCEPTED, "\r": None, "\n": None}
 #: Ids are any printable text: these are usable (made unique per row by a suffix).
 ODD_IDS = ["O'BRIEN", '"QUOTED"', "ID;1", "ID,2", "\u0661\u0662\u0663", "\u00dcN\u00cfC\u00d6D\u00c9", "A B", "'", '"']
 #: Ids that are junk: control characters, too long.

@@ -135,22 +135,26 @@ def test_a_path_with_sql_is_looked_up_as_that_path(tmp_path, name):
     assert f"customers_path '{path}' does not exist" in one_line(run.output)
 
 
-def test_a_real_file_with_a_quote_in_its_name_is_read(tmp_path):
-    """stg_customers alone (on-run-start checks the file, the model reads it): the rows
-    of the file named o'brien --; x arrive; the export folder's quote is accepted too."""
-    frame = demo_rows(25)
+def test_a_real_file_with_a_quote_in_its_name_is_read_and_published(tmp_path):
+    """A whole build: the rows of the file named o'brien --; x arrive, and the publish
+    step (whose SQL carries export_path as an escaped literal) links the export folder
+    whose name has a quote, a comment and a semicolon."""
+    frame = demo_rows(60)
     path = tmp_path / "o'brien --; x.csv"
     frame.to_csv(path, index=False)
-    variables = {"customers_path": str(path), "export_path": str(tmp_path / "exp'o --; x")}
-    run = run_dbt(tmp_path / "build", "run", "--select", "stg_customers", variables=variables)
+    exports = tmp_path / "exp'o --; x"
+    variables = {"customers_path": str(path), "export_path": str(exports), "compare_reducers": False}
+    run = run_dbt(tmp_path / "build", "build", variables=variables)
     assert run.returncode == 0, run.output[-3000:]
     read = run.query("select customer_id from stg_customers order by source_row_number")
     assert read["customer_id"].tolist() == frame["CUST_ID"].tolist()
+    assert exports.is_symlink()
+    assert pq.read_table(exports / "dim_customers.parquet").num_rows == run.scalar("select count(*) from dim_customers")
 
 
 def test_export_path_with_quotes_is_written_as_that_folder(tmp_path):
-    """export_path reaches only Python: DuckDB's write_parquet takes the file name as a
-    value, not SQL."""
+    """bi_exports hands export_path to DuckDB's write_parquet as a value, not SQL (the
+    publish step renders it as an escaped literal: the test above)."""
     folder = tmp_path / "exp'o --; drop table x; x"
     with duckdb.connect() as connection:
         relation = connection.sql("select 1 as customer_id union all select 2")
