@@ -307,34 +307,31 @@ def test_a_reader_holding_the_warehouse_through_a_whole_build_never_blocks_it(pu
 
 
 @pytest.mark.dbt
-def test_a_build_started_while_another_holds_the_workspace_stops_with_a_clear_message(published):
-    """The other build is a process holding the build lock, as a running dbt build does
-    from its first connection to its exit (a real build could finish before the second
-    one gets that far)."""
+def test_two_builds_at_once_the_second_stops_with_a_clear_message_and_the_first_publishes(published):
+    """Two real builds: the first is paused (SIGSTOP) once it holds the workspace, so the
+    second surely starts while it runs; then the first goes on and publishes."""
     first, workdir, variables, _ = published
     before = current_build(first)
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import time\nfrom segmentation.publish import BuildArea, acquire_build_lock\n"
-            f"acquire_build_lock(BuildArea.of_published({str(first.database)!r}))\nprint('locked', flush=True)\n"
-            "time.sleep(120)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    lock = BuildArea.of_published(first.database).lock
+    running = start_build(workdir, {**variables, "random_seed": 21})
+    deadline = time.monotonic() + 300
+    while f"PID {running.pid}," not in (lock.read_text() if lock.exists() else "") and time.monotonic() < deadline:
+        assert running.poll() is None, build_output(workdir)[-3000:]
+        time.sleep(0.05)
+    os.killpg(running.pid, signal.SIGSTOP)
     try:
-        assert holder.stdout.readline().strip() == "locked"
         second = run_dbt(workdir, "build", variables=variables)
     finally:
-        holder.kill()
-        holder.wait()
+        os.killpg(running.pid, signal.SIGCONT)
     assert second.returncode != 0
     assert "another dbt command is using the build workspace" in second.output
-    assert f"(PID {holder.pid}, since" in second.output and "Wait for it to finish" in second.output
+    assert f"(PID {running.pid}, since" in second.output and "Wait for it to finish" in second.output
     assert "START sql table model" not in second.output
     assert current_build(first) == before
+    running.wait(timeout=600)
+    assert running.returncode == 0, build_output(workdir)[-3000:]
+    assert current_build(first) != before
+    assert_published_whole(first.database, workdir / "exports")
 
 
 @pytest.mark.dbt
