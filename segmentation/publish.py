@@ -228,9 +228,10 @@ def commit(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> di
     else:
         exports.mkdir()
     previous = area.current_build_id()
-    entry = _entry(database, build_id, previous, exports)
     history = [row for row in read_log(area) if row.get("action") == "publish"]
-    _write_publish_log(database, [*history, entry])
+    with duckdb.connect(str(database)) as connection:
+        entry = _entry(connection, build_id, previous, exports)
+        _write_publish_log(connection, [*history, entry])
     (staging / ENTRY_FILE).write_text(json.dumps(entry, indent=2) + "\n")
     _fsync_tree(staging)
     _kill_if_asked("before_rename")
@@ -370,19 +371,19 @@ def _append_log(area: BuildArea, row: dict) -> None:
         os.fsync(file.fileno())
 
 
-def _entry(database: Path, build_id: str, previous: str | None, exports: Path) -> dict:
-    with duckdb.connect(str(database), read_only=True) as connection:
-        tables = {
-            name: connection.execute(f'select count(*) from "{name}"').fetchone()[0]
-            for (name,) in connection.execute(
-                "select table_name from information_schema.tables where table_schema = 'main' order by 1"
-            ).fetchall()
-        }
-        model_version = customers = None
-        if "dim_customers" in tables:
-            model_version, customers = connection.execute(
-                "select max(model_version), count(*) from dim_customers"
-            ).fetchone()
+def _entry(connection, build_id: str, previous: str | None, exports: Path) -> dict:
+    """The log entry of the build whose new file ``connection`` has open."""
+    tables = {
+        name: connection.execute(f'select count(*) from "{name}"').fetchone()[0]
+        for (name,) in connection.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1"
+        ).fetchall()
+    }
+    model_version = customers = None
+    if "dim_customers" in tables:
+        model_version, customers = connection.execute(
+            "select max(model_version), count(*) from dim_customers"
+        ).fetchone()
     return {
         "action": "publish",
         "build_id": build_id,
@@ -395,40 +396,39 @@ def _entry(database: Path, build_id: str, previous: str | None, exports: Path) -
     }
 
 
-def _write_publish_log(database: Path, rows: list[dict]) -> None:
+def _write_publish_log(connection, rows: list[dict]) -> None:
     """The ``publish_log`` table of a new published file: every publish up to this one."""
-    with duckdb.connect(str(database)) as connection:
-        connection.execute(
-            f"""
-            create or replace table {PUBLISH_LOG_TABLE} (
-                build_id varchar primary key,
-                published_at timestamp not null,
-                model_version integer,
-                customers bigint not null,
-                previous_build_id varchar,
-                tables_published varchar not null,
-                exports_published varchar not null
-            )
-            """
+    connection.execute(
+        f"""
+        create or replace table {PUBLISH_LOG_TABLE} (
+            build_id varchar primary key,
+            published_at timestamp not null,
+            model_version integer,
+            customers bigint not null,
+            previous_build_id varchar,
+            tables_published varchar not null,
+            exports_published varchar not null
         )
-        seen = set()
-        for row in rows:
-            if row["build_id"] in seen:
-                continue
-            seen.add(row["build_id"])
-            connection.execute(
-                f"insert into {PUBLISH_LOG_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    row["build_id"],
-                    row["published_at"],
-                    row.get("model_version"),
-                    row.get("customers") or 0,
-                    row.get("previous_build_id"),
-                    json.dumps(row.get("tables", {})),
-                    json.dumps(row.get("exports", [])),
-                ],
-            )
-        connection.execute("checkpoint")
+        """
+    )
+    seen = set()
+    for row in rows:
+        if row["build_id"] in seen:
+            continue
+        seen.add(row["build_id"])
+        connection.execute(
+            f"insert into {PUBLISH_LOG_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            [
+                row["build_id"],
+                row["published_at"],
+                row.get("model_version"),
+                row.get("customers") or 0,
+                row.get("previous_build_id"),
+                json.dumps(row.get("tables", {})),
+                json.dumps(row.get("exports", [])),
+            ],
+        )
+    connection.execute("checkpoint")
 
 
 # --- files --------------------------------------------------------------------------------

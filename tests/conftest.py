@@ -64,14 +64,19 @@ def run_dbt(workdir: Path, *args: str, variables: dict | None = None) -> DbtRun:
 
     Target, log and export folders go to ``workdir`` too, so that builds never share state.
     """
+    command, env = dbt_invocation(workdir, *args, variables=variables)
+    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    return DbtRun(completed.returncode, completed.stdout + completed.stderr, Path(env["DBT_DUCKDB_PATH"]))
+
+
+def dbt_invocation(workdir: Path, *args: str, variables: dict | None = None) -> tuple[list[str], dict]:
+    """The command line and environment of ``dbt <args>`` into ``workdir`` (see run_dbt)."""
     workdir.mkdir(parents=True, exist_ok=True)
-    database = workdir / "warehouse.duckdb"
     command = [str(DBT), *args, "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
     # The Parquet exports of every build go beside its warehouse, not into the repo.
     command += ["--vars", json.dumps({"export_path": str(workdir / "exports"), **(variables or {})})]
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
-    return DbtRun(completed.returncode, completed.stdout + completed.stderr, database)
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(workdir / "warehouse.duckdb"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return command, env
 
 
 def build_ok(workdir: Path, variables: dict | None = None) -> DbtRun:

@@ -10,7 +10,6 @@ seeded moments across a build, the publish step included.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import random
 import signal
@@ -26,7 +25,7 @@ import pytest
 
 from segmentation import publish
 from segmentation.publish import BuildArea, PublishError
-from tests.conftest import DBT, DEMO_SEED_CSV, REPO_ROOT, DbtRun, build_ok, run_dbt
+from tests.conftest import DEMO_SEED_CSV, REPO_ROOT, DbtRun, build_ok, dbt_invocation, run_dbt
 
 FAST = {"compare_reducers": False, "elbow_max_k": 4}
 BI_TABLES = ("dim_customers", "customer_segments", "fct_campaign_audience", "dim_segments")
@@ -258,17 +257,10 @@ def published(tmp_path_factory):
     return run, workdir, variables, time.monotonic() - started
 
 
-def dbt_command(workdir: Path, variables: dict) -> tuple[list[str], dict]:
-    command = [str(DBT), "build", "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
-    command += ["--vars", json.dumps({"export_path": str(workdir / "exports"), **variables})]
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(workdir / "warehouse.duckdb"), "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return command, env
-
-
 def start_build(workdir: Path, variables: dict, **extra_env: str) -> subprocess.Popen:
     """A ``dbt build`` in its own process group, its output to ``workdir/build_output.txt``
     (a pipe nobody reads while the test waits would fill up and stall dbt)."""
-    command, env = dbt_command(workdir, variables)
+    command, env = dbt_invocation(workdir, "build", variables=variables)
     with open(workdir / "build_output.txt", "w") as output:
         return subprocess.Popen(
             command,
