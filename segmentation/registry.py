@@ -12,6 +12,7 @@ a stored version.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,32 +21,31 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.elbow import ELBOW_SCHEMA, elbow_curve
+from segmentation.feature_table import FeatureTable, feature_table
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores, kmeans_sample
+from segmentation.metrics import clustering_scores
 from segmentation.naming import name_segments
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import (
     N_INIT,
     SegmentationError,
     check_fit_size,
-    feature_matrix,
     numbering_by_size,
-    train_mask,
-    usable_feature_matrix,
+    varying_by_range,
 )
 from segmentation.reducers import fit_reduction
 from segmentation.relations import frame_to_arrow, is_spark_frame
+from segmentation.scoring.sql import score_select
 from segmentation.segment_model import (
     DenseLayer,
     PreviousSegments,
     SegmentModel,
-    fingerprint,
     fit_kmeans,
     match_to_previous,
     model_from_reduction,
     reorder_by_id,
-    segment_profiles,
 )
 
 _DOUBLES = pa.list_(pa.float64())
@@ -101,10 +101,6 @@ def _null_if_nan(value: float) -> float | None:
     return None if np.isnan(value) else float(value)
 
 
-def _mean_squared_distance(distances: np.ndarray) -> float:
-    return float(np.mean(distances**2)) if len(distances) else np.nan
-
-
 def previous_segments(registry: pd.DataFrame) -> PreviousSegments | None:
     """The segments of the latest stored version (what a refit is matched to)."""
     if registry.empty:
@@ -152,76 +148,127 @@ def _segment_structs(
     ]
 
 
-def _split_quality(
-    reduced: np.ndarray,
-    segment_ids: np.ndarray,
-    distances: np.ndarray,
-    is_train: np.ndarray,
-    params: SegmentationParams,
-) -> dict[str, float | None]:
-    """Silhouette (sampled) and mean squared distance to the centroid, on train and on test."""
+def _unnamed(n_segments: int) -> dict[int, str]:
+    return {segment: f"segment {segment}" for segment in range(1, n_segments + 1)}
+
+
+def _train_label_stats(table: FeatureTable, model: SegmentModel, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Over every train customer, computed by DuckDB with the rendered SQL: the size of
+    each k-means label (row ``label`` of ``model.centroids``) and its mean scaled
+    features (NaN for an empty label)."""
+    n_segments = model.n_segments
+    labelled = score_select(
+        model,
+        f"(select * from {table.source} as features where split = 'train')",
+        0,
+        _unnamed(n_segments),
+        passthrough=names,
+    )
+    means = ", ".join(f"avg({name}) as {name}" for name in names)
+    stats = table.frame(
+        f"select segment_id, count(*) as train_customers, {means} from ({labelled}) as labelled group by segment_id"
+    )
+    stats = stats.set_index(stats["segment_id"] - 1).reindex(range(n_segments))
+    sizes = stats["train_customers"].fillna(0).to_numpy(dtype=np.int64)
+    profiles = (stats[list(names)].to_numpy(dtype=np.float64) - model.scaler_mean) / model.scaler_scale
+    return sizes, profiles
+
+
+def _split_quality(table: FeatureTable, model: SegmentModel, params: SegmentationParams) -> dict[str, float | None]:
+    """Mean squared distance to the centroid over every customer of each split (DuckDB),
+    and the silhouette on a seeded sample of at most ``silhouette_sample_size`` of each."""
+    scored = score_select(model, table.source, 0, _unnamed(model.n_segments), passthrough=["split"])
+    msd = table.frame(
+        "select split, avg(distance_to_centroid * distance_to_centroid) as msd "
+        f"from ({scored}) as scored group by split"
+    ).set_index("split")["msd"]
+    samples = table.split_samples(model.features, params.silhouette_sample_size, params.random_seed)
     quality: dict[str, float | None] = {}
-    for split, mask in (("train", is_train), ("test", ~is_train)):
-        scores = clustering_scores(reduced[mask], segment_ids[mask], params.silhouette_sample_size, params.random_seed)
-        quality[f"{split}_silhouette"] = _null_if_nan(scores["silhouette"]) if mask.any() else None
-        quality[f"{split}_mean_squared_distance"] = _null_if_nan(_mean_squared_distance(distances[mask]))
+    for split in ("train", "test"):
+        rows = samples[samples["split"] == split]
+        silhouette = np.nan
+        if len(rows):
+            reduced = model.reduce(rows[list(model.features)].to_numpy(dtype=np.float64))
+            silhouette = clustering_scores(reduced, model.assign(reduced)[0], len(rows), params.random_seed)[
+                "silhouette"
+            ]
+        quality[f"{split}_silhouette"] = _null_if_nan(silhouette) if len(rows) else None
+        quality[f"{split}_mean_squared_distance"] = _null_if_nan(float(msd[split])) if split in msd.index else None
     return quality
 
 
+def fit_sample_size(params: SegmentationParams) -> int:
+    """How many train customers the fit reads: var kmeans_sample_size, at least k."""
+    return max(params.kmeans_sample_size, params.n_segments or 1)
+
+
 def fit_version(
-    features: pd.DataFrame, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
+    features: pd.DataFrame | Any,
+    params: SegmentationParams,
+    registry: pd.DataFrame,
+    naming_rules: pd.DataFrame,
+    connection: Any = None,
 ) -> pa.Table:
     """Fit a new model version on the train split of ``features``; its registry row.
+
+    ``features`` is a DuckDB relation on ``connection`` (a dbt Python model's session)
+    or a pandas DataFrame. Only seeded samples enter Python: the scaler, reducer, elbow
+    curve and k-means are fitted on a sample of at most ``kmeans_sample_size`` train
+    customers; sizes, segment profiles and quality over every customer are computed by
+    DuckDB with the rendered SQL (:mod:`segmentation.scoring.sql`).
 
     ``registry`` holds the versions stored so far (possibly none): the new version takes
     the next id, and its segment ids are matched to the latest stored version's.
     """
-    check_fit_size(max(params.n_segments or 2, 2), int(train_mask(features).sum()))
-    matrix, is_train, names = usable_feature_matrix(features)
-    train = matrix[is_train]
+    with feature_table(features, connection) as table:
+        return _fit_version(table, params, registry, naming_rules)
+
+
+def _fit_version(
+    table: FeatureTable, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
+) -> pa.Table:
+    table.check()
+    summary = table.summary()
+    check_fit_size(max(params.n_segments or 2, 2), summary.train_customer_count)
+    varies = varying_by_range(summary.train_ranges)
+    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
+    sample = table.sample(names, fit_sample_size(params), params.random_seed, where="split = 'train'")
+    train = sample[names].to_numpy(dtype=np.float64)
+    del sample
     model = model_from_reduction(fit_reduction(train, params), names, params.reducer)
-    scaled_train = model.scale(train)
+    reduced_train = model.reduce(train)
     del train  # the copies of the train rows go as soon as they are used: peak memory
-    reduced_train = model.reduce_scaled(scaled_train)
     logger.info(
-        f"reducer {params.reducer}: {len(names)} features -> {reduced_train.shape[1]} dimensions, "
-        f"fitted on {len(reduced_train):,} train customers"
+        f"reducer {params.reducer}: {len(names)} features -> {reduced_train.shape[1]} dimensions, fitted on "
+        f"{len(reduced_train):,} of {summary.train_customer_count:,} train customers"
     )
 
     elbow = elbow_curve(reduced_train, params)
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
     check_fit_size(n_segments, len(reduced_train))
-    kmeans_rows = reduced_train[
-        kmeans_sample(len(reduced_train), n_segments, params.kmeans_sample_size, params.random_seed)
-    ]
-    kmeans_centroids = fit_kmeans(kmeans_rows, n_segments, N_INIT, params.random_seed)
-    logger.info(f"k-means k={n_segments}: fitted on {len(kmeans_rows):,} of {len(reduced_train):,} train customers")
-    labels = model.with_centroids(kmeans_centroids).assign(reduced_train)[0] - 1
-    profiles = segment_profiles(scaled_train, labels, n_segments)
-    del scaled_train
+    kmeans_centroids = fit_kmeans(reduced_train, n_segments, N_INIT, params.random_seed)
+    logger.info(
+        f"k-means k={n_segments}: fitted on {len(reduced_train):,} of {summary.train_customer_count:,} train customers"
+    )
+    del reduced_train
 
-    sizes = np.bincount(labels, minlength=n_segments)
+    sizes, profiles = _train_label_stats(table, model.with_centroids(kmeans_centroids), names)
     ids, matched_to = number_segments(profiles, sizes, kmeans_centroids, model, registry)
     model = model.with_centroids(reorder_by_id(kmeans_centroids, ids))
     profiles = reorder_by_id(profiles, ids)
-    train_counts = reorder_by_id(sizes, ids)
-    named = name_segments(profiles, names, naming_rules)
-
-    reduced_all = model.reduce(matrix)
-    segment_ids, distances, _ = model.assign(reduced_all)
     return registry_row(
         FittedVersion(
             model=model,
             params=params,
             elbow=elbow,
-            named=named,
+            named=name_segments(profiles, names, naming_rules),
             profiles=profiles,
-            train_counts=train_counts,
-            train_customer_count=int(is_train.sum()),
-            test_customer_count=int((~is_train).sum()),
-            train_fingerprint=fingerprint(features.loc[is_train, ["customer_id", *names]]),
+            train_counts=reorder_by_id(sizes, ids),
+            train_customer_count=summary.train_customer_count,
+            test_customer_count=summary.test_customer_count,
+            train_fingerprint=summary.train_fingerprint,
             ids_matched_to_version=matched_to,
-            quality=_split_quality(reduced_all, segment_ids, distances, is_train, params),
+            quality=_split_quality(table, model, params),
         ),
         registry,
     )
@@ -342,14 +389,20 @@ def model_in_use(registry: pd.DataFrame, params: SegmentationParams) -> tuple[in
 
 
 def update_registry(
-    features: pd.DataFrame | Any, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
+    features: pd.DataFrame | Any,
+    params: SegmentationParams,
+    registry: pd.DataFrame,
+    naming_rules: pd.DataFrame,
+    connection: Any = None,
 ) -> pa.Table:
     """The rows ``segmentation_models`` appends this build: a new version when var refit
     is true; none when it is false (after checking the version to score with exists) or
-    when there are no customers (``dbt build --empty``). ``features`` is pandas, or a
-    Spark DataFrame, which is fitted with Spark MLlib (:mod:`segmentation.spark`)."""
+    when there are no customers (``dbt build --empty``). ``features`` is pandas, a DuckDB
+    relation on ``connection`` (read through samples and aggregates, see
+    :func:`fit_version`), or a Spark DataFrame, which is fitted with Spark MLlib
+    (:mod:`segmentation.spark`)."""
     spark = is_spark_frame(features)
-    if features.isEmpty() if spark else features.empty:
+    if features.isEmpty() if spark else _is_empty(features):
         return REGISTRY_SCHEMA.empty_table()
     if not params.refit:
         version = version_in_use(registry, params.model_version)
@@ -359,7 +412,14 @@ def update_registry(
         from segmentation.spark import fit_version_spark  # PySpark only on Spark
 
         return fit_version_spark(features, params, registry, naming_rules)
-    return fit_version(features, params, registry, naming_rules)
+    return fit_version(features, params, registry, naming_rules, connection)
+
+
+def _is_empty(features: pd.DataFrame | Any) -> bool:
+    """Whether a pandas DataFrame or a DuckDB relation has no rows (without reading them)."""
+    if isinstance(features, pd.DataFrame):
+        return features.empty
+    return features.limit(1).fetchall() == []
 
 
 TRANSITIONS_SCHEMA = pa.schema(
@@ -376,34 +436,37 @@ TRANSITIONS_SCHEMA = pa.schema(
 )
 
 
-def score(features: pd.DataFrame, model: SegmentModel) -> np.ndarray:
-    """The segment_id of every row of ``features`` under ``model``."""
-    return model.assign(model.reduce(feature_matrix(features, model.features)))[0]
-
-
-def segment_transitions(features: pd.DataFrame, registry: pd.DataFrame) -> pa.Table:
+def segment_transitions(features: pd.DataFrame | Any, registry: pd.DataFrame, connection: Any = None) -> pa.Table:
     """How the current customers move between the two latest stored versions: each is
-    scored with both, and the pairs (from segment, to segment) are counted. Empty with
-    fewer than two versions."""
-    if features.empty or len(registry) < 2:
+    scored with both (by DuckDB, with the rendered SQL) and the pairs (from segment, to
+    segment) are counted. Empty with fewer than two versions. ``features`` is a DuckDB
+    relation on ``connection`` or a pandas DataFrame."""
+    if len(registry) < 2:
         return TRANSITIONS_SCHEMA.empty_table()
     older, newer = sorted(int(version) for version in registry["model_version"])[-2:]
-    pairs = pd.DataFrame(
-        {
-            "from_segment_id": score(features, load_model(registry, older)),
-            "to_segment_id": score(features, load_model(registry, newer)),
+    with feature_table(features, connection) as table:
+        if table.is_empty():
+            return TRANSITIONS_SCHEMA.empty_table()
+        scored = {
+            version: score_select(
+                load_model(registry, version), table.source, version, segment_names(registry, version)
+            )
+            for version in (older, newer)
         }
-    )
-    counts = pairs.value_counts().rename("customer_count").reset_index()
-    counts = counts.sort_values(["from_segment_id", "to_segment_id"], ignore_index=True)
+        counts = table.frame(
+            "select older.segment_id as from_segment_id, newer.segment_id as to_segment_id, count(*) as customer_count "
+            f"from ({scored[older]}) as older inner join ({scored[newer]}) as newer using (customer_id) "
+            "group by all order by from_segment_id, to_segment_id"
+        )
     from_totals = counts.groupby("from_segment_id")["customer_count"].transform("sum")
     counts["share_of_from_segment"] = counts["customer_count"] / from_totals
     counts["from_model_version"] = older
     counts["to_model_version"] = newer
     counts["from_segment_name"] = counts["from_segment_id"].map(segment_names(registry, older))
     counts["to_segment_name"] = counts["to_segment_id"].map(segment_names(registry, newer))
+    kept = counts.loc[counts["from_segment_id"] == counts["to_segment_id"], "customer_count"].sum()
     logger.info(
         f"segment transitions {older} -> {newer}: "
-        f"{pairs['from_segment_id'].eq(pairs['to_segment_id']).mean():.1%} of customers keep their segment_id"
+        f"{kept / counts['customer_count'].sum():.1%} of customers keep their segment_id"
     )
     return frame_to_arrow(counts, TRANSITIONS_SCHEMA)

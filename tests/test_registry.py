@@ -53,7 +53,9 @@ def test_stored_autoencoder_layers_are_the_fitted_encoder():
     features, _ = blob_features(n_rows=400)
     params = SegmentationParams(reducer="autoencoder", n_components=3, autoencoder_epochs=5)
     _, reduced, model, registry = fit_and_score(features, params)
-    reduction = fit_reduction(features.loc[features["split"] == "train", FEATURES].to_numpy(), params)
+    # The fit reads its train rows in customer_id order (the autoencoder depends on it).
+    train = features.loc[features["split"] == "train"].sort_values("customer_id")
+    reduction = fit_reduction(train[FEATURES].to_numpy(), params)
     expected = reduction.transform(features[FEATURES].to_numpy())
     np.testing.assert_allclose(reduced.filter(like="component_").to_numpy(), expected, rtol=1e-6, atol=1e-9)
     assert [layer.activation for layer in model.layers] == ["relu", "linear"]

@@ -1,18 +1,14 @@
 """segmentation_models: the model registry, one row per fitted model version.
 
 Incremental, and never rebuilt by --full-refresh (see _ml__models.yml): each build with
-var refit true appends the version it fits; with refit false it appends nothing.
+var refit true appends the version it fits; with refit false it appends nothing. The fit
+reads seeded samples and aggregates of the features through DuckDB, never the whole
+table (see segmentation/registry.py, fit_version).
 """
 
 from segmentation.params import SegmentationParams
 from segmentation.registry import REGISTRY_SCHEMA, read_registry, update_registry
-from segmentation.relations import (
-    is_spark_frame,
-    model_result,
-    read_clustering_features,
-    relation_to_arrow,
-    relation_to_frame,
-)
+from segmentation.relations import model_result, relation_to_arrow, relation_to_frame
 
 
 def model(dbt, session):
@@ -22,8 +18,7 @@ def model(dbt, session):
         if dbt.is_incremental
         else REGISTRY_SCHEMA.empty_table()
     )
+    # On Spark a DataFrame, fitted with MLlib; on DuckDB a relation, read through samples.
     features = dbt.ref("int_customer_features_engineered")
-    if not is_spark_frame(features):  # on Spark the fit reads the DataFrame with MLlib
-        features = read_clustering_features(features)
     naming_rules = relation_to_frame(dbt.ref("segment_naming_rules"))
-    return model_result(session, update_registry(features, params, read_registry(stored), naming_rules))
+    return model_result(session, update_registry(features, params, read_registry(stored), naming_rules, session))
