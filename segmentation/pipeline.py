@@ -8,10 +8,13 @@ The segment model runs as dbt Python models, each a call into the package:
    (:mod:`segmentation.elbow`) to pick k, fits k-means, numbers and names the segments,
    and stores the result as a new model version (with var ``refit: false`` it stores
    nothing);
-2. ``customer_features_reduced`` (:func:`reduce_customers`) reduces every customer with
-   the version in use;
-3. ``customer_segments`` (:func:`segment_customers`) assigns every customer to the
-   nearest centroid of that version.
+2. ``customer_features_reduced`` reduces every customer with the version in use;
+3. ``customer_segments`` assigns every customer to the nearest centroid of that version.
+
+Steps 2 and 3 run in the database, as SQL rendered from the version's arrays
+(:mod:`segmentation.scoring.sql`); :func:`reduce_customers` and
+:func:`segment_customers` are the same computation with numpy, the reference the SQL is
+tested against.
 
 Segment numbering rule of a first version: k-means labels are arbitrary, so segments are
 numbered ``1..k`` by the number of train customers in them, largest first; ties (rare)

@@ -253,6 +253,7 @@ def test_example_analyses_compile_and_run(documented):
         "segment_mix_by_tenure",
         "top_customers_of_campaign",
         "segment_drift_between_versions",
+        "score_customers_with_a_stored_version",
     }
     mix = run.query((compiled / "segment_mix_by_tenure.sql").read_text())
     assert mix.groupby("tenure")["share_of_tenure"].sum().to_numpy() == pytest.approx(1.0)
@@ -260,3 +261,31 @@ def test_example_analyses_compile_and_run(documented):
     assert 0 < len(top) <= 100 and top["confidence"].is_monotonic_decreasing
     # One model version so far: no drift to show yet, and the query still runs.
     assert run.query((compiled / "segment_drift_between_versions.sql").read_text()).empty
+    # score_customers on the engineered features gives customer_segments back exactly.
+    scored = run.in_workspace().query((compiled / "score_customers_with_a_stored_version.sql").read_text())
+    assert scored["customer_count"].sum() == run.scalar("select count(*) from customer_segments")
+    assert (scored["same_segment_count"] == scored["customer_count"]).all()
+    assert scored["max_distance_difference"].max() == 0.0
+    assert scored["model_version"].tolist() == [1] * len(scored)
+
+
+def test_score_customers_scores_any_relation_with_a_chosen_version(documented):
+    """The macro on a hand-made relation (the test customers, a few columns renamed back)
+    with an explicit version; a version that is not stored stops with the stored ones."""
+    run, workdir, _, _ = documented
+    inline = (
+        "select * from {{ score_customers('(select * from ' ~ ref('int_customer_features_engineered') "
+        "~ ' where split = \\'test\\')', model_version=1) }}"
+    )
+    compiled = run_dbt(workdir, "--quiet", "compile", "--inline", inline)
+    assert compiled.returncode == 0, compiled.output[-3000:]
+    scored = run.in_workspace().query(compiled.output)
+    expected = run.query("select * exclude (split) from customer_segments where split = 'test'")
+    assert len(scored) == len(expected) > 0
+    pd.testing.assert_frame_equal(
+        scored.sort_values("customer_id", ignore_index=True), expected.sort_values("customer_id", ignore_index=True)
+    )
+
+    missing = run_dbt(workdir, "compile", "--inline", "select * from {{ score_customers('x', model_version=99) }}")
+    assert missing.returncode != 0
+    assert "model version 99 is not stored in segmentation_models; stored versions: [1]" in missing.output

@@ -1,13 +1,15 @@
 """customer_features_reduced: every customer's coordinates in the version's reduced space.
 
 Scales and reduces int_customer_features_engineered with the arrays of the model version
-in use (the one this build fitted, or with var refit false the stored one asked for).
+in use (the one this build fitted, or with var refit false the stored one asked for). On
+DuckDB the model returns a relation of SQL rendered from the version's arrays
+(segmentation/scoring/sql.py): DuckDB computes every row, nothing enters Python.
 """
 
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import reduce_customers
 from segmentation.registry import model_in_use, read_registry
-from segmentation.relations import is_spark_frame, model_result, read_clustering_features, relation_to_arrow
+from segmentation.relations import is_spark_frame, relation_to_arrow
+from segmentation.scoring.relations import reduced_relation
 from segmentation.spark import reduce_frame
 
 
@@ -18,9 +20,4 @@ def model(dbt, session):
     registry = read_registry(relation_to_arrow(dbt.ref("segmentation_models")))
     if is_spark_frame(relation):  # Spark: reduced on the executors
         return reduce_frame(relation, model_in_use(registry, params)[1])
-    # Each customer is reduced on its own: no sort needed.
-    features = read_clustering_features(relation, ordered=False)
-    if features.empty:  # dbt build --empty
-        return reduce_customers(features, None)
-    _, segment_model = model_in_use(registry, params)
-    return model_result(session, reduce_customers(features, segment_model))
+    return reduced_relation(session, relation, registry, params)

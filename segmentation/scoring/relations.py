@@ -1,0 +1,91 @@
+"""The per-customer models on DuckDB: DuckDB relations of rendered SQL, never pandas.
+
+``customer_features_reduced`` and ``customer_segments`` return what these functions
+return: a relation that dbt-duckdb materialises with ``create table as select`` inside
+DuckDB, so the customers never enter Python.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from segmentation.feature_table import FeatureTable
+from segmentation.params import SegmentationParams
+from segmentation.pipeline import SEGMENT_SCHEMA, SegmentationError
+from segmentation.registry import load_model, model_in_use, segment_names
+from segmentation.scoring.sql import (
+    COMPONENT_PREFIX,
+    INPUT_PLACEHOLDER,
+    reduced_select,
+    score_template,
+    segments_select,
+)
+
+#: The columns of customer_features_reduced when there is nothing to reduce (dbt build --empty).
+EMPTY_REDUCED_SCHEMA = pa.schema(
+    [("customer_id", pa.string()), ("split", pa.string()), (f"{COMPONENT_PREFIX}1", pa.float64())]
+)
+
+
+def relation_source(relation: Any) -> str:
+    """A DuckDB relation as SQL usable after ``from``."""
+    return f"({relation.sql_query()})"
+
+
+def reduced_relation(session: Any, features: Any, registry: pd.DataFrame, params: SegmentationParams) -> Any:
+    """Every customer of ``features`` (``int_customer_features_engineered``) reduced with
+    the version in use: ``customer_id``, ``split``, ``component_1..d``. Missing or
+    infinite feature values stop the build with the counts."""
+    table = FeatureTable(session, relation_source(features))
+    if registry.empty and table.is_empty():  # dbt build --empty: nothing fitted, nothing to reduce
+        return EMPTY_REDUCED_SCHEMA.empty_table()
+    _, model = model_in_use(registry, params)
+    table.check(model.features)
+    return session.sql(reduced_select(model, table.source, passthrough=["split"]))
+
+
+def segments_relation(session: Any, reduced: Any, registry: pd.DataFrame, params: SegmentationParams) -> Any:
+    """Every customer of ``reduced`` (``customer_features_reduced``) assigned to the
+    nearest centroid of the version in use (:data:`SEGMENT_SCHEMA`'s columns)."""
+    source = relation_source(reduced)
+    if registry.empty and FeatureTable(session, source).is_empty():  # dbt build --empty
+        return SEGMENT_SCHEMA.empty_table()
+    version, model = model_in_use(registry, params)
+    found = sum(1 for column in reduced.columns if column.startswith(COMPONENT_PREFIX))
+    if found != model.centroids.shape[1]:
+        raise SegmentationError(
+            f"customer_features_reduced has {found} components but model version {version} "
+            f"has {model.centroids.shape[1]}: rebuild both with the same version (dbt build)."
+        )
+    return session.sql(segments_select(model, source, version, segment_names(registry, version), passthrough=["split"]))
+
+
+SCORING_SQL_SCHEMA = pa.schema(
+    [
+        pa.field("model_version", pa.int32(), nullable=False),
+        pa.field("features", pa.list_(pa.string())),
+        pa.field("input_placeholder", pa.string()),
+        pa.field("scoring_sql", pa.string()),
+    ]
+)
+
+
+def scoring_sql_table(registry: pd.DataFrame) -> pa.Table:
+    """One row per stored version: the SQL scoring a relation with it
+    (:func:`segmentation.scoring.sql.score_template`), with the relation left as
+    :data:`~segmentation.scoring.sql.INPUT_PLACEHOLDER`."""
+    rows = [
+        {
+            "model_version": version,
+            "features": list(registry_row["features"]),
+            "input_placeholder": INPUT_PLACEHOLDER,
+            "scoring_sql": score_template(load_model(registry, version), version, segment_names(registry, version)),
+        }
+        for version, registry_row in (
+            (int(row["model_version"]), row) for _, row in registry.sort_values("model_version").iterrows()
+        )
+    ]
+    return pa.Table.from_pylist(rows, schema=SCORING_SQL_SCHEMA)
