@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,11 +18,14 @@ from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 
+from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.feature_table import FeatureTable, feature_table
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores, inertia, kmeans_sample, label_centroids, segment_quality
+from segmentation.metrics import clustering_scores, kmeans_sample, segment_quality
 from segmentation.params import REDUCERS, SegmentationParams
-from segmentation.pipeline import N_INIT, component_columns, feature_matrix, train_mask, usable_feature_matrix
+from segmentation.pipeline import N_INIT, component_columns, train_mask, usable_feature_matrix
 from segmentation.reducers import PCA_SOLVER, components_kept, fit_reduction
+from segmentation.registry import fit_sample_size
 from segmentation.relations import frame_to_arrow
 from segmentation.segment_model import SegmentModel
 
@@ -87,14 +91,21 @@ def _train_and_test(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, lis
     return matrix[is_train], matrix[~is_train], names
 
 
-def pca_components(features: pd.DataFrame, params: SegmentationParams, model: SegmentModel) -> pa.Table:
+def pca_components(
+    features: pd.DataFrame | Any, params: SegmentationParams, model: SegmentModel, connection: Any = None
+) -> pa.Table:
     """One row per principal component and feature: the loading, and the component's
     explained and cumulative explained variance. The PCA is of the train features that
-    ``model`` (the version this build fitted) clusters, standardised with its scaler."""
-    if features.empty:
-        return PCA_COMPONENTS_SCHEMA.empty_table()
-    names = list(model.features)
-    scaled = model.scale(feature_matrix(features.loc[train_mask(features)], names))
+    ``model`` (the version this build fitted) clusters, standardised with its scaler, on
+    the seeded sample of train customers the fit reads (at most ``kmeans_sample_size``;
+    see :func:`segmentation.registry.fit_version`). ``features``: pandas, or a DuckDB
+    relation on ``connection``."""
+    with feature_table(features, connection) as table:
+        if table.is_empty():
+            return PCA_COMPONENTS_SCHEMA.empty_table()
+        names = list(model.features)
+        sample = table.sample(names, fit_sample_size(params), params.random_seed, where="split = 'train'")
+    scaled = model.scale(sample[names].to_numpy(dtype=np.float64))
     pca = PCA(svd_solver=PCA_SOLVER, random_state=params.random_seed).fit(scaled)
     kept = components_kept(pca.explained_variance_ratio_, params.n_components)
     n_components, n_features = pca.components_.shape
@@ -112,13 +123,19 @@ def pca_components(features: pd.DataFrame, params: SegmentationParams, model: Se
     return frame_to_arrow(table, PCA_COMPONENTS_SCHEMA)
 
 
-def reducer_comparison(features: pd.DataFrame, params: SegmentationParams, n_segments: int) -> pa.Table:
+def reducer_comparison(
+    features: pd.DataFrame | Any, params: SegmentationParams, n_segments: int, connection: Any = None
+) -> pa.Table:
     """One row per reducer (none, pca, autoencoder) at the same size, measured on the test
     split in the scaled feature space, so that the rows compare: reconstruction R-squared,
-    and silhouette and Davies-Bouldin of the k-means segments fitted on its train rows."""
-    if features.empty:
-        return REDUCER_COMPARISON_SCHEMA.empty_table()
-    train, test, _ = _train_and_test(features)
+    and silhouette and Davies-Bouldin of the k-means segments fitted on its train rows.
+    Fitted on the fit's seeded sample of train customers and measured on a seeded sample
+    of as many test customers (at most ``kmeans_sample_size`` each)."""
+    with feature_table(features, connection) as table:
+        if table.is_empty():
+            return REDUCER_COMPARISON_SCHEMA.empty_table()
+        samples = table.split_samples(CLUSTERING_FEATURES, fit_sample_size(params), params.random_seed)
+    train, test, _ = _train_and_test(samples)
     rows = []
     for name in REDUCERS:
         started = time.perf_counter()
@@ -149,57 +166,97 @@ def reducer_comparison(features: pd.DataFrame, params: SegmentationParams, n_seg
     return frame_to_arrow(pd.DataFrame(rows), REDUCER_COMPARISON_SCHEMA)
 
 
-def _segmented_values(
-    segmented: pd.DataFrame,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Reduced coordinates, segment_id and train mask of every customer of ``segmented``
-    (:func:`segmentation.relations.read_segmented_customers`), the segment ids found on
-    train, and their centroids (the means of the train members)."""
-    values = segmented[component_columns(segmented)].to_numpy(dtype=np.float64)
-    segment_ids = segmented["segment_id"].to_numpy()
-    is_train = train_mask(segmented)
-    ids = np.unique(segment_ids[is_train])
-    return values, segment_ids, is_train, ids, label_centroids(values[is_train], segment_ids[is_train], ids)
+def _sampled_values(sample: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Reduced coordinates, segment_id and train mask of the sampled customers."""
+    return (
+        sample[component_columns(sample)].to_numpy(dtype=np.float64),
+        sample["segment_id"].to_numpy(),
+        train_mask(sample),
+    )
+
+
+def _segment_stats(table: FeatureTable, components: list[str]) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
+    """Over every customer, by DuckDB: the segment ids found on train, their centroids
+    (the means of the train members, in the reduced space), and per split and segment
+    the customer count and the mean, 90th percentile (linear interpolation) and sum of
+    squares of the distance to the segment's train centroid."""
+    means = ", ".join(f"avg({column}) as {column}" for column in components)
+    centroids = table.frame(
+        f"select segment_id, {means} from {table.source} as segmented where split = 'train' "
+        "group by segment_id order by segment_id"
+    )
+    squares = " + ".join(f"(segmented.{c} - centroids.{c}) * (segmented.{c} - centroids.{c})" for c in components)
+    stats = table.frame(
+        f"with centroids as (select segment_id, {means} from {table.source} as segmented where split = 'train' "
+        "group by segment_id), "
+        f"distances as (select segmented.split, segmented.segment_id, sqrt({squares}) as distance "
+        f"from {table.source} as segmented left join centroids using (segment_id)) "
+        "select split, segment_id, count(*) as customer_count, avg(distance) as mean_distance_to_centroid, "
+        "quantile_cont(distance, 0.9) as p90_distance_to_centroid, sum(distance * distance) as inertia "
+        "from distances group by split, segment_id order by split, segment_id"
+    )
+    ids = centroids["segment_id"].to_numpy()
+    return ids, centroids[components].to_numpy(dtype=np.float64).reshape(len(ids), len(components)), stats
+
+
+def _segmented_components(table: FeatureTable) -> list[str]:
+    return sorted(
+        (column for column in table.columns() if column.startswith("component_")),
+        key=lambda name: int(name.rsplit("_", 1)[1]),
+    )
 
 
 def segmentation_metrics(
-    segmented: pd.DataFrame,
+    segmented: pd.DataFrame | Any,
     elbow: pd.DataFrame,
     params: SegmentationParams,
     reducer: str,
+    connection: Any = None,
 ) -> pa.Table:
     """One row for the build: parameters, split sizes, inertia, silhouette,
     Davies-Bouldin and Calinski-Harabasz on train and on test, and the generalisation
     score (adjusted Rand index between the test customers' segments from the
-    train-fitted model and from k-means fitted on the test split alone, on a seeded
-    sample of at most ``kmeans_sample_size`` test customers; not computed when var refit
-    is false, which fits nothing). ``segmented`` holds every customer's reduced
-    coordinates and segment (:func:`segmentation.relations.read_segmented_customers`);
-    ``reducer`` is the one of the model version in use."""
-    if segmented.empty:
-        return SEGMENTATION_METRICS_SCHEMA.empty_table()
-    values, segment_ids, is_train, ids, centroids = _segmented_values(segmented)
+    train-fitted model and from k-means fitted on the test split alone; not computed when
+    var refit is false, which fits nothing).
+
+    ``segmented`` holds every customer's reduced coordinates, ``segment_id`` and
+    ``model_version`` (:func:`segmented_source`; pandas, or a DuckDB relation on
+    ``connection``). Sizes and inertia are over every customer (DuckDB); silhouette,
+    Davies-Bouldin, Calinski-Harabasz and the adjusted Rand index on a seeded sample of
+    at most ``kmeans_sample_size`` customers of each split (silhouette on at most
+    ``silhouette_sample_size`` of those). ``reducer`` is the one of the model version in use."""
+    with feature_table(segmented, connection) as table:
+        if table.is_empty():
+            return SEGMENTATION_METRICS_SCHEMA.empty_table()
+        components = _segmented_components(table)
+        ids, _, stats = _segment_stats(table, components)
+        model_version = table.sql(f"select min(model_version) from {table.source} as segmented").fetchall()[0][0]
+        sample = table.split_samples(
+            [*components, "segment_id"], max(params.kmeans_sample_size, len(ids)), params.random_seed
+        )
+    values, segment_ids, is_train = _sampled_values(sample)
     labels = np.searchsorted(ids, segment_ids)  # position of each customer's segment in ids
     n_segments = int(elbow.loc[elbow["is_selected"], "k"].iloc[0])
+    per_split = stats.groupby("split")[["customer_count", "inertia"]].sum()
     row: dict[str, object] = {
         "built_at": datetime.now(UTC).replace(tzinfo=None),
-        "model_version": int(segmented["model_version"].iloc[0]),
+        "model_version": int(model_version),
         "refit": params.refit,
         "n_segments": n_segments,
         "n_segments_requested": params.n_segments_label,
         "knee_k": int(elbow.loc[elbow["is_knee"], "k"].iloc[0]) if elbow["is_knee"].any() else None,
         "reducer": reducer,
         "n_components_requested": str(params.n_components),
-        "n_dimensions": values.shape[1],
+        "n_dimensions": len(components),
         "random_seed": params.random_seed,
         "elbow_sample_size": int(elbow["elbow_sample_size"].iloc[0]),
         "silhouette_sample_size": params.silhouette_sample_size,
-        "train_customer_count": int(is_train.sum()),
-        "test_customer_count": int((~is_train).sum()),
+        "train_customer_count": int(per_split["customer_count"].get("train", 0)),
+        "test_customer_count": int(per_split["customer_count"].get("test", 0)),
     }
     for split, mask in (("train", is_train), ("test", ~is_train)):
         scores = clustering_scores(values[mask], labels[mask], params.silhouette_sample_size, params.random_seed)
-        row[f"{split}_inertia"] = inertia(values[mask], labels[mask], centroids) if mask.any() else np.nan
+        row[f"{split}_inertia"] = float(per_split["inertia"].get(split, np.nan)) if mask.any() else np.nan
         for name, value in scores.items():
             row[f"{split}_{name}"] = value
     test = np.flatnonzero(~is_train)
@@ -212,13 +269,21 @@ def segmentation_metrics(
     return frame_to_arrow(pd.DataFrame([row]), SEGMENTATION_METRICS_SCHEMA)
 
 
-def segment_quality_by_split(segmented: pd.DataFrame, params: SegmentationParams) -> pa.Table:
+def segment_quality_by_split(
+    segmented: pd.DataFrame | Any, params: SegmentationParams, connection: Any = None
+) -> pa.Table:
     """One row per segment and split: how crisp the segment is (see
     :func:`segmentation.metrics.segment_quality`). Centroids are the means of the
-    segment's train customers in the reduced space."""
-    if segmented.empty:
-        return SEGMENT_QUALITY_SCHEMA.empty_table()
-    values, segment_ids, is_train, ids, centroids = _segmented_values(segmented)
+    segment's train customers in the reduced space. Counts and distances are over every
+    customer (DuckDB); the mean silhouette on a seeded sample of at most
+    ``silhouette_sample_size`` customers of each split."""
+    with feature_table(segmented, connection) as table:
+        if table.is_empty():
+            return SEGMENT_QUALITY_SCHEMA.empty_table()
+        components = _segmented_components(table)
+        ids, centroids, stats = _segment_stats(table, components)
+        sample = table.split_samples([*components, "segment_id"], params.silhouette_sample_size, params.random_seed)
+    values, segment_ids, is_train = _sampled_values(sample)
     frames = []
     for split, mask in (("train", is_train), ("test", ~is_train)):
         quality = segment_quality(
@@ -226,5 +291,21 @@ def segment_quality_by_split(segmented: pd.DataFrame, params: SegmentationParams
         )
         frames.append(quality.assign(split=split))
     result = pd.concat(frames, ignore_index=True)
+    # Sizes and distances over every customer, not the sample.
+    exact = stats.set_index(["segment_id", "split"])
+    keys = pd.MultiIndex.from_arrays([result["segment_id"], result["split"]])
+    for column in ("customer_count", "mean_distance_to_centroid", "p90_distance_to_centroid"):
+        result[column] = exact[column].reindex(keys).to_numpy()
+    result["customer_count"] = result["customer_count"].fillna(0).astype(np.int64)
     result["nearest_segment_id"] = result["nearest_segment_id"].astype("Int32")
     return frame_to_arrow(result, SEGMENT_QUALITY_SCHEMA)
+
+
+def segmented_source(reduced: Any, segments: Any) -> str:
+    """SQL (usable after ``from``) joining ``customer_features_reduced`` and the
+    ``segment_id`` and ``model_version`` of ``customer_segments`` (DuckDB relations)."""
+    return (
+        f"(select reduced.*, segments.segment_id, segments.model_version from ({reduced.sql_query()}) as reduced "
+        f"inner join (select customer_id, segment_id, model_version from ({segments.sql_query()}) as s) as segments "
+        "using (customer_id))"
+    )
