@@ -12,9 +12,9 @@ here when their input is a Spark DataFrame, so the data never has to fit on the 
   the DuckDB path (:func:`segmentation.registry.registry_row`). The registry stores the
   fitted arrays, as on DuckDB, so either engine can score with a version either fitted.
 * ``customer_features_reduced`` and ``customer_segments`` (:func:`reduce_frame`,
-  :func:`segment_frame`): every customer is reduced and assigned on the executors by a
-  pandas UDF (``mapInPandas``) that runs the registry's arrays through the same
-  :class:`~segmentation.segment_model.SegmentModel` code as the DuckDB path, so a
+  :func:`segment_frame`): every customer is reduced and assigned on the executors by the
+  same SQL as on DuckDB, rendered from the registry's arrays
+  (:mod:`segmentation.scoring.sql`: plain arithmetic both engines run unchanged), so a
   stored version scores identically on both engines and ``refit: false`` works the same.
 
 The other Python models read small tables, or the joined segments, through
@@ -34,7 +34,8 @@ DuckDB build's).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,18 +51,16 @@ from segmentation.params import SegmentationParams
 from segmentation.pipeline import (
     COMPONENT_PREFIX,
     N_INIT,
-    SEGMENT_SCHEMA,
     SegmentationError,
     check_feature_columns,
     check_finite_counts,
     check_fit_size,
-    reduce_customers,
-    segment_customers,
     varying_by_range,
 )
 from segmentation.reducers import check_n_dimensions, components_kept, make_reducer
 from segmentation.registry import FittedVersion, number_segments, registry_row
-from segmentation.relations import spark_schema, spark_to_arrow
+from segmentation.relations import spark_to_arrow
+from segmentation.scoring.sql import reduced_select, segments_select
 from segmentation.segment_model import DenseLayer, SegmentModel, reducer_layers, reorder_by_id
 
 #: MLlib k-means restarts of each k of the elbow curve (the final fit makes N_INIT, as on
@@ -72,38 +71,29 @@ _VECTOR = "vector"
 _SAMPLE_BUCKETS = 1_000_000
 
 
-def _component_schema(n_dimensions: int) -> pa.Schema:
-    return pa.schema(
-        [("customer_id", pa.string()), ("split", pa.string())]
-        + [(f"{COMPONENT_PREFIX}{i + 1}", pa.float64()) for i in range(n_dimensions)]
-    )
+def _rendered_sql(frame: Any, render: Callable[[str], str]) -> Any:
+    """The Spark DataFrame of the SQL ``render(view)`` gives over ``frame`` registered as
+    the temporary view ``view`` (a fresh name; Spark analyses the query at once, so the
+    DataFrame keeps its plan whatever happens to the view later)."""
+    view = f"segmentation_scoring_{uuid.uuid4().hex}"
+    frame.createOrReplaceTempView(view)
+    return frame.sparkSession.sql(render(view))
 
 
 def reduce_frame(features: Any, model: SegmentModel) -> Any:
     """``customer_features_reduced`` on Spark: ``customer_id, split, component_1..d`` of
-    every row of ``features``, computed on the executors by :func:`reduce_customers`."""
-    n_dimensions = model.layers[-1].kernel.shape[1] if model.layers else len(model.features)
-
-    def reduce_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            if len(batch):
-                yield reduce_customers(batch, model).to_pandas()
-
-    columns = ["customer_id", "split", *model.features]
-    return features.select(*columns).mapInPandas(reduce_batches, spark_schema(_component_schema(n_dimensions)))
+    every row of ``features``, computed on the executors by the SQL rendered from the
+    version's arrays (:func:`segmentation.scoring.sql.reduced_select`, as on DuckDB)."""
+    return _rendered_sql(features, lambda view: reduced_select(model, view, passthrough=["split"]))
 
 
 def segment_frame(reduced: Any, model: SegmentModel, model_version: int, names: dict[int, str]) -> Any:
     """``customer_segments`` on Spark: every row of ``reduced`` assigned to the nearest
-    centroid on the executors by :func:`segment_customers` (the columns of
-    :data:`SEGMENT_SCHEMA`)."""
-
-    def segment_batches(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for batch in batches:
-            if len(batch):
-                yield segment_customers(batch, model, model_version, names).to_pandas()
-
-    return reduced.mapInPandas(segment_batches, spark_schema(SEGMENT_SCHEMA))
+    centroid on the executors by the rendered SQL
+    (:func:`segmentation.scoring.sql.segments_select`; the columns of :data:`SEGMENT_SCHEMA`)."""
+    return _rendered_sql(
+        reduced, lambda view: segments_select(model, view, model_version, names, passthrough=["split"])
+    )
 
 
 def _sample(frame: Any, n_rows: int, sample_size: int, seed: int) -> Any:
