@@ -27,8 +27,10 @@
     {%- endset -%}
     {%- set counts = run_query(query).rows[0] -%}
     {%- set broken = [] -%}
-    {%- for check in checks if (counts[loop.index0] or 0) > 0 -%}
-        {%- do broken.append(check.label ~ ": " ~ counts[loop.index0] ~ " rows") -%}
+    {%- for check in checks -%}
+        {%- if (counts[loop.index0] or 0) > 0 -%}
+            {%- do broken.append(check.label ~ ": " ~ counts[loop.index0] ~ " rows") -%}
+        {%- endif -%}
     {%- endfor -%}
     {%- if broken -%}
         {{ exceptions.raise_compiler_error(
