@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import duckdb
@@ -204,19 +203,22 @@ def test_every_constraint_of_a_contracted_table_refuses_a_bad_row(built, model):
     ],
     ids=["null", "duplicate"],
 )
-def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tmp_path, tamper, expected):
+def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, expected):
     """dbt run of dim_customers over a broken customer_segments fails, naming the model and
     the constraint (the column for not_null; DuckDB names the duplicated value, not the
     key column, for a primary key)."""
-    _, workspace, _ = built
-    # A copy of the workspace, as the workspace of a warehouse of its own: dbt prepares
-    # the rest of the layout (segmentation/publish.py).
-    own_workspace = DbtRun(0, "", tmp_path / "warehouse.duckdb").workspace
-    own_workspace.parent.mkdir(parents=True)
-    shutil.copy(workspace.database, own_workspace)
-    with duckdb.connect(str(own_workspace)) as connection:
+    workdir, workspace, _ = built
+    # In the build's own workspace (dbt then reuses the build's parse), customer_segments
+    # restored afterwards; a failed run keeps the last good dim_customers.
+    with duckdb.connect(str(workspace.database)) as connection:
+        connection.execute("create table customer_segments_before as select * from customer_segments")
         connection.execute(tamper)
-    result = run_dbt(tmp_path, "run", "--select", "dim_customers", variables=VARIABLES)
+    try:
+        result = run_dbt(workdir, "run", "--select", "dim_customers", variables=VARIABLES)
+    finally:
+        with duckdb.connect(str(workspace.database)) as connection:
+            connection.execute("create or replace table customer_segments as select * from customer_segments_before")
+            connection.execute("drop table customer_segments_before")
     assert result.returncode != 0, result.output[-3000:]
     assert re.search(expected, result.output), result.output[-3000:]
 
