@@ -118,6 +118,8 @@
 {%- endmacro %}
 
 {% macro spark__zipped_lists_to_rows(position, lists) -%}
-    inline(arrays_zip(sequence(1, size({{ lists[0] }})), {{ lists | join(', ') }}))
+    {#- The position is a bigint, as generate_series gives it on DuckDB (the contracts name
+        one type). -#}
+    inline(arrays_zip(sequence(cast(1 as bigint), cast(size({{ lists[0] }}) as bigint)), {{ lists | join(', ') }}))
         as ({{ position }}, {{ lists | join(', ') }})
 {%- endmacro %}

@@ -138,8 +138,9 @@
     {#- Spark needs an ordered window: monotonically_increasing_id grows with the file's
         partition and the row's position in it, that is in file order. A window without
         partitions runs in one task: fine for tens of millions of rows, the first thing
-        to change (to the id itself, not consecutive) past that. -#}
-    row_number() over (order by monotonically_increasing_id())
+        to change (to the id itself, not consecutive) past that. Cast to bigint, the type
+        of row_number() on DuckDB: the contracts of the staging models name one type. -#}
+    cast(row_number() over (order by monotonically_increasing_id()) as bigint)
 {% endmacro %}
 
 

@@ -82,7 +82,23 @@ def test_every_model_seed_and_column_is_described(documented):
     assert not problems, "\n".join(problems)
 
 
-def test_every_primary_key_has_unique_and_not_null(documented):
+def primary_key_constraint(node: dict) -> list[str] | None:
+    """The columns of the primary_key constraint of a model with an enforced contract."""
+    if not node["config"].get("contract", {}).get("enforced"):
+        return None
+    for constraint in node.get("constraints", []):
+        if constraint["type"] == "primary_key":
+            return constraint["columns"]
+    for name, column in node["columns"].items():
+        if any(constraint["type"] == "primary_key" for constraint in column.get("constraints", [])):
+            return [name]
+    return None
+
+
+def test_every_primary_key_is_enforced(documented):
+    """Each table's meta.primary_key is enforced: by a primary_key constraint of its
+    enforced contract (SQL models), by one column_checks test with that key (Python
+    models), or by unique and not_null tests (unique_combination for a composite key)."""
     _, _, manifest, _ = documented
     tests_by_node: dict[str, list[dict]] = {}
     for node in manifest["nodes"].values():
@@ -96,7 +112,16 @@ def test_every_primary_key_has_unique_and_not_null(documented):
         if not key:
             problems.append(f"{node['name']}: no meta.primary_key")
             continue
+        if node["resource_type"] == "model" and node["language"] == "sql":
+            if primary_key_constraint(node) != key:
+                problems.append(f"{node['name']}: primary key {key} is not the primary_key constraint of a contract")
+            continue
         tests = tests_by_node.get(node["unique_id"], [])
+        if node["resource_type"] == "model" and node["language"] == "python":
+            checks = [test for test in tests if test.get("test_metadata", {}).get("name") == "column_checks"]
+            if [test["test_metadata"]["kwargs"]["key"] for test in checks] != [key]:
+                problems.append(f"{node['name']}: primary key {key} is not the key of one column_checks test")
+            continue
         kinds = {
             (test["test_metadata"]["name"], test.get("column_name")) for test in tests if test.get("test_metadata")
         }
@@ -113,6 +138,19 @@ def test_every_primary_key_has_unique_and_not_null(documented):
         ):
             problems.append(f"{node['name']}: primary key {key} has no unique_combination test")
     assert not problems, "\n".join(problems)
+
+
+def test_every_sql_table_has_an_enforced_contract(documented):
+    """Every SQL model built as a table enforces its contract (so its constraints)."""
+    _, _, manifest, _ = documented
+    missing = [
+        node["name"]
+        for node in project_nodes(manifest, ("model",))
+        if node["language"] == "sql"
+        and node["config"]["materialized"] == "table"
+        and not node["config"]["contract"]["enforced"]
+    ]
+    assert not missing, missing
 
 
 def test_bi_marts_have_enforced_contracts_and_exposures_use_them(documented):

@@ -34,7 +34,7 @@ else:
     pytest.importorskip("pyspark", reason="the Spark extra is not installed: make setup-spark")
 
 from segmentation import spark as spark_path
-from segmentation.spark_build import SparkBuild, spark_session
+from segmentation.spark_build import SparkBuild, SparkBuildError, spark_session
 
 pytestmark = pytest.mark.spark
 
@@ -300,3 +300,29 @@ def test_spark_registry_is_incremental_and_refit_false_scores_a_stored_version(s
     scored = spark_frame(spark, "customer_segments").set_index("customer_id").sort_index()
     assert set(scored["model_version"]) == {1}
     assert scored["segment_id"].equals(first_segments["segment_id"])
+
+
+def test_contract_constraints_fail_a_spark_model(spark, cc_general_csv, tmp_path):
+    """Spark's plain tables take no constraints: macros/spark_constraints.sql counts the
+    rows that break them after the table is built. A duplicated row of stg_customers (same
+    source_row_number and customer_id) fails the run of int_customers_cleaned, naming
+    both broken constraints."""
+    customers = pd.read_csv(cc_general_csv, nrows=40)
+    path = tmp_path / "customers.parquet"
+    customers.to_parquet(path, index=False)
+    build = SparkBuild(
+        spark,
+        variables={"customers_path": str(path)},
+        schema="constraints_check",
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+    )
+    spark.sql("create database if not exists constraints_check")
+    build.dbt("run", "--select", "+int_customers_cleaned")
+    assert spark.table("constraints_check.int_customers_cleaned").count() == 40
+    spark.sql("insert into constraints_check.stg_customers select * from constraints_check.stg_customers limit 1")
+    with pytest.raises(SparkBuildError) as failed:
+        build.dbt("run", "--select", "int_customers_cleaned")
+    message = str(failed.value)
+    assert "Contract constraints of" in message, message
+    assert "primary_key on (customer_id): 1 rows" in message and "unique on (source_row_number): 1 rows" in message

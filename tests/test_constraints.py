@@ -1,0 +1,257 @@
+"""Every guarantee that replaced a per-column data test still fails the build.
+
+SQL tables enforce their contracts' constraints (not_null, primary_key, unique) as
+DuckDB writes them; each Python model has one column_checks test (tests/generic). One
+demo build, then, in its build workspace (nothing of it is published):
+
+- every constraint of every contracted table is broken by an insert, which DuckDB refuses
+  naming the column (rolled back);
+- a null and a duplicate in customer_segments make ``dbt run`` of dim_customers fail,
+  naming the constraint and the column;
+- every Python model's table gets violations of its checks, and one ``dbt test`` of the
+  column_checks tests fails each model, storing one row per violation that names the
+  check and the column.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import DbtRun, run_dbt
+
+pytestmark = pytest.mark.dbt
+
+VARIABLES = {"compare_reducers": False}
+CONTRACTED = (
+    "stg_customers",
+    "rejected_customers",
+    "int_customers_cleaned",
+    "int_customer_features_engineered",
+    "rpt_rejection_reasons",
+    "dim_customers",
+    "dim_segments",
+    "fct_campaign_audience",
+    "segment_elbow",
+    "segment_definitions",
+    "segment_centroids",
+    "rpt_feature_summary",
+    "rpt_feature_correlations",
+    "rpt_segment_distributions",
+)
+
+#: Per Python model (reducer_comparison is not built with compare_reducers false): SQL
+#: that breaks its table, and the (failed_check, column_name) rows column_checks must
+#: return for it.
+VIOLATIONS = {
+    "customer_features_reduced": (
+        [
+            "insert into {t} select * from {t} limit 1",
+            "update {t} set split = null where customer_id = (select max(customer_id) from {t})",
+        ],
+        {("unique", "customer_id"), ("not_null", "split")},
+    ),
+    "segmentation_models": (
+        ["update {t} set reducer = 'kmeans', train_silhouette = 1.5, fitted_at = null"],
+        {("accepted_values", "reducer"), ("max 1", "train_silhouette"), ("not_null", "fitted_at")},
+    ),
+    "segment_transitions": (
+        [
+            "insert into {t} by name select 1 as from_model_version, 1 as from_segment_id,"
+            " 2 as to_model_version, 1 as to_segment_id, -1 as customer_count, 2.0 as share_of_from_segment",
+            "insert into {t} by name select null as from_model_version, 1 as from_segment_id,"
+            " 2 as to_model_version, 1 as to_segment_id",
+        ],
+        {
+            ("min 0", "customer_count"),
+            ("max 1", "share_of_from_segment"),
+            ("unique", "from_segment_id, to_segment_id"),
+            ("not_null", "from_model_version"),
+        },
+    ),
+    "customer_segments": (
+        [
+            "update {t} set segment_id = 0, confidence = 1.5, split = 'holdout', distance_to_centroid = -1"
+            " where customer_id = (select min(customer_id) from {t})",
+            "update {t} set segment_name = null where customer_id = (select max(customer_id) from {t})",
+        ],
+        {
+            ("min 1", "segment_id"),
+            ("max 1", "confidence"),
+            ("accepted_values", "split"),
+            ("min 0", "distance_to_centroid"),
+            ("not_null", "segment_name"),
+        },
+    ),
+    "pca_components": (
+        ["update {t} set loading = 2, is_kept = null where component = 1"],
+        {("max 1", "loading"), ("not_null", "is_kept")},
+    ),
+    "segmentation_metrics": (
+        ["update {t} set test_generalisation_ari = -2, n_segments = null"],
+        {("min -1", "test_generalisation_ari"), ("not_null", "n_segments")},
+    ),
+    "segment_quality": (
+        ["update {t} set split = 'all', mean_silhouette = 3 where segment_id = 1 and split = 'test'"],
+        {("accepted_values", "split"), ("max 1", "mean_silhouette")},
+    ),
+    "bi_exports": (
+        ["insert into {t} select * from {t} limit 1", "update {t} set row_count = null where table_name like 'dim%'"],
+        {("unique", "table_name"), ("not_null", "row_count")},
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, DbtRun, dict]:
+    """A demo build of the seeds and models (test_dbt_build runs every test on clean data), with its
+    workspace and manifest."""
+    workdir = tmp_path_factory.mktemp("constraints")
+    run = run_dbt(workdir, "build", "--resource-type", "seed", "--resource-type", "model", variables=VARIABLES)
+    assert run.returncode == 0, run.output[-4000:]
+    manifest = json.loads((workdir / "target" / "manifest.json").read_text())
+    return workdir, run.in_workspace(), manifest
+
+
+def model_nodes(manifest: dict) -> dict[str, dict]:
+    return {node["name"]: node for node in manifest["nodes"].values() if node["resource_type"] == "model"}
+
+
+def constraints_of(node: dict) -> list[tuple[str, tuple[str, ...]]]:
+    """(type, columns) of every constraint of a model, column and model level."""
+    found = [
+        (constraint["type"], (name,))
+        for name, column in node["columns"].items()
+        for constraint in column["constraints"]
+    ]
+    return found + [(constraint["type"], tuple(constraint["columns"])) for constraint in node["constraints"]]
+
+
+def test_the_contracted_models_are_the_sql_tables(built):
+    _, _, manifest = built
+    nodes = model_nodes(manifest)
+    enforced = {name for name, node in nodes.items() if node["config"]["contract"]["enforced"]}
+    assert enforced == set(CONTRACTED)
+    assert set(VIOLATIONS) == {name for name, node in nodes.items() if node["language"] == "python"}
+
+
+def fresh_row(node: dict) -> str:
+    """A row of -1 in every column (as text '-1', as a boolean true)."""
+    values = ", ".join(f"cast(-1 as {column['data_type']}) as {name}" for name, column in node["columns"].items())
+    return f"by name select {values}"
+
+
+def bad_row(node: dict, kind: str, columns: tuple[str, ...]) -> str:
+    """A copy of a row of the model's table that breaks one constraint: a null in the
+    not_null column, or the same key; the columns of the model's other keys get a fresh
+    value (-1), so that only this constraint is broken."""
+    other_keys = {
+        column for other, key in constraints_of(node) if other in ("primary_key", "unique") for column in key
+    } - set(columns)
+    replaced = {column: f"cast(-1 as {node['columns'][column]['data_type']})" for column in sorted(other_keys)}
+    if kind == "not_null":
+        replaced[columns[0]] = "null"
+    replace = (
+        f" replace ({', '.join(f'{value} as {column}' for column, value in replaced.items())})" if replaced else ""
+    )
+    present = " and ".join(f"{column} is not null" for column in columns)
+    return f"select *{replace} from {node['name']} where {present} limit 1"
+
+
+@pytest.mark.parametrize("model", CONTRACTED)
+def test_every_constraint_of_a_contracted_table_refuses_a_bad_row(built, model):
+    """A row with a null in a not_null column, or a copy of a row (same key), is refused by
+    the table dbt built, with an error naming the column."""
+    _, workspace, manifest = built
+    node = model_nodes(manifest)[model]
+    constraints = constraints_of(node)
+    assert constraints, f"{model} has no constraint"
+    with duckdb.connect(str(workspace.database)) as connection:
+        for kind, columns in constraints:
+            connection.execute("begin")
+            if connection.execute(f"select count(*) from {model}").fetchone()[0] == 0:  # no rejects in the demo
+                connection.execute(f"insert into {model} {fresh_row(node)}")
+            with pytest.raises(duckdb.ConstraintException) as refused:
+                connection.execute(f"insert into {model} {bad_row(node, kind, columns)}")
+            connection.execute("rollback")
+            message = str(refused.value)
+            if kind == "not_null":
+                assert re.search(rf'NOT NULL constraint failed: {model}\."?{columns[0]}\b', message), (columns, message)
+            else:
+                # A key already committed: "Duplicate key "<column>: <value>" violates ...";
+                # one inserted in this transaction: "PRIMARY KEY or UNIQUE constraint violation".
+                named = "Duplicate key" in message and all(column in message for column in columns)
+                assert named or "PRIMARY KEY or UNIQUE constraint violation" in message, message
+
+
+@pytest.mark.parametrize(
+    ("tamper", "expected"),
+    [
+        (
+            "update customer_segments set segment_name = null"
+            " where customer_id = (select min(customer_id) from customer_segments)",
+            r"NOT NULL constraint failed: dim_customers\w*\.segment_name",
+        ),
+        (
+            "insert into customer_segments select * from customer_segments limit 1",
+            r"dim_customers[^\n]*\n.*PRIMARY KEY or UNIQUE constraint violation: duplicate key",
+        ),
+    ],
+    ids=["null", "duplicate"],
+)
+def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, expected):
+    """dbt run of dim_customers over a broken customer_segments fails, naming the model and
+    the constraint (the column for not_null; DuckDB names the duplicated value, not the
+    key column, for a primary key)."""
+    workdir, workspace, _ = built
+    # In the build's own workspace (dbt then reuses the build's parse), customer_segments
+    # restored afterwards; a failed run keeps the last good dim_customers.
+    with duckdb.connect(str(workspace.database)) as connection:
+        connection.execute("create table customer_segments_before as select * from customer_segments")
+        connection.execute(tamper)
+    try:
+        result = run_dbt(workdir, "run", "--select", "dim_customers", variables=VARIABLES)
+    finally:
+        with duckdb.connect(str(workspace.database)) as connection:
+            connection.execute("create or replace table customer_segments as select * from customer_segments_before")
+            connection.execute("drop table customer_segments_before")
+    assert result.returncode != 0, result.output[-3000:]
+    assert re.search(expected, result.output), result.output[-3000:]
+
+
+@pytest.fixture(scope="module")
+def column_checks_failed(built):
+    """Every Python model's table broken, then one ``dbt test`` of the column_checks
+    tests, storing their failures."""
+    workdir, workspace, manifest = built
+    with duckdb.connect(str(workspace.database)) as connection:
+        for model, (statements, _) in VIOLATIONS.items():
+            for statement in statements:
+                connection.execute(statement.format(t=model))
+    result = run_dbt(workdir, "test", "--select", "test_name:column_checks", "--store-failures", variables=VARIABLES)
+    results = json.loads((workdir / "target" / "run_results.json").read_text())["results"]
+    tests = {node["unique_id"]: node for node in manifest["nodes"].values() if node["resource_type"] == "test"}
+    by_model = {}
+    for item in results:
+        if item["unique_id"] not in tests:
+            continue  # the on-run-start and on-run-end hooks
+        model = tests[item["unique_id"]]["attached_node"].split(".")[-1]
+        by_model[model] = item
+    return result, by_model, workspace
+
+
+@pytest.mark.parametrize("model", sorted(VIOLATIONS))
+def test_column_checks_fail_on_each_broken_guarantee(column_checks_failed, model):
+    result, by_model, workspace = column_checks_failed
+    assert result.returncode != 0
+    item = by_model[model]
+    assert item["status"] == "fail", item
+    _, expected = VIOLATIONS[model]
+    rows = workspace.query(f"select failed_check, column_name from {item['relation_name']}")
+    found = set(rows.itertuples(index=False, name=None))
+    assert found == expected, (model, found)
+    assert item["failures"] == len(rows)
