@@ -99,6 +99,10 @@ VIOLATIONS = {
         ["update {t} set split = 'all', mean_silhouette = 3 where segment_id = 1 and split = 'test'"],
         {("accepted_values", "split"), ("max 1", "mean_silhouette")},
     ),
+    "model_scoring_sql": (
+        ["insert into {t} select * from {t} limit 1", "update {t} set scoring_sql = null where model_version = 1"],
+        {("unique", "model_version"), ("not_null", "scoring_sql")},
+    ),
     "bi_exports": (
         ["insert into {t} select * from {t} limit 1", "update {t} set row_count = null where table_name like 'dim%'"],
         {("unique", "table_name"), ("not_null", "row_count")},
