@@ -34,45 +34,6 @@
 {% endmacro %}
 
 
-{% macro long_values(columns) %}
-    {#- Select-list items turning one row per customer into one row per customer and
-        column: feature (the column name) and feature_value (as a double, nulls kept).
-        unnest of lists of equal length in one select zips them. -#}
-    unnest([
-        {%- for column in columns %}
-        '{{ column }}'{{ "," if not loop.last }}
-        {%- endfor %}
-    ]) as feature,
-    unnest([
-        {%- for column in columns %}
-        cast({{ column }} as double){{ "," if not loop.last }}
-        {%- endfor %}
-    ]) as feature_value
-{% endmacro %}
-
-
-{% macro distribution_columns(column) %}
-    {#- Aggregates describing the distribution of a numeric column. The quantiles come
-        from one quantile_cont over a list (one sort per group instead of five), as the
-        list `quantiles`; distribution_quantiles() turns it into columns. -#}
-    count(*) as customer_count,
-    min({{ column }}) as min_value,
-    quantile_cont({{ column }}, [0.05, 0.25, 0.5, 0.75, 0.95]) as quantiles,
-    max({{ column }}) as max_value,
-    round(avg({{ column }}), 9) as mean_value
-{% endmacro %}
-
-
-{% macro distribution_quantiles() %}
-    {#- The list `quantiles` of distribution_columns() as the columns p05 .. p95. -#}
-    quantiles[1] as p05,
-    quantiles[2] as p25,
-    quantiles[3] as p50,
-    quantiles[4] as p75,
-    quantiles[5] as p95
-{% endmacro %}
-
-
 {% macro split_to_rows(text, delimiter) %}
     {#- A select-list item: one row per part of `text` split at the literal `delimiter`. -#}
     {{ return(adapter.dispatch('split_to_rows')(text, delimiter)) }}

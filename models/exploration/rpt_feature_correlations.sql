@@ -21,10 +21,10 @@ features as (
 
 upper_triangle as (
 
-    -- One row with corr(a, b) for every pair a before b in the feature list.
+    -- One row, one scan: corr(a, b) for every pair a before b in the feature list.
     select
         {%- for pair in pairs %}
-        round(corr({{ pair.split('__') | join(', ') }}), 9) as {{ pair }},
+        round(corr({{ pair.split('__') | join(', ') }}), 9) as {{ pair }}__correlation,
         {%- endfor %}
         count(*) as customer_count
     from features
@@ -33,9 +33,7 @@ upper_triangle as (
 
 long_form as (
 
-    unpivot upper_triangle
-    on {{ pairs | join(', ') }}
-    into name feature_pair value correlation
+    {{ unpivot_wide('upper_triangle', [], 'feature_pair', pairs, ['correlation']) }}
 
 ),
 
@@ -53,7 +51,13 @@ pairs as (
 
 diagonal as (
 
-    select unnest({{ features }}) as feature_name
+    select feature_list.feature_name
+    from (
+        values
+        {%- for feature in features %}
+        ('{{ feature }}'){{ "," if not loop.last }}
+        {%- endfor %}
+    ) as feature_list (feature_name)
 
 ),
 
@@ -74,7 +78,7 @@ final as (
     select
         feature_name as feature_a,
         feature_name as feature_b,
-        1.0::double as correlation
+        cast(1.0 as double) as correlation
     from diagonal
 
 )

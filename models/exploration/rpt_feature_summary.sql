@@ -2,6 +2,10 @@
 -- typed, before repairs, on the valid source rows) and every engineered clustering
 -- feature, its count, nulls, range, mean, median, spread, skewness and share of zeros.
 -- The raw amounts are strongly right-skewed, which is why the features take ln(1 + x).
+-- One scan of each input: one aggregate per column and statistic in a single row, then
+-- one row per column (macros/wide_aggregates.sql).
+
+{%- set statistics = summary_statistics() %}
 
 with
 
@@ -18,38 +22,49 @@ features as (
 
 ),
 
-long_values as (
+raw_column_statistics as (
 
+    -- One row: every statistic of every raw column.
     select
-        'raw column' as feature_set,
-        {{ long_values(raw_numeric_columns()) }}
+        {{- summary_aggregates(raw_numeric_columns()) }}
     from raw_customers
-    union all
+
+),
+
+feature_statistics as (
+
+    -- One row: every statistic of every clustering feature.
     select
-        'clustering feature' as feature_set,
-        {{ long_values(clustering_features()) }}
+        {{- summary_aggregates(clustering_features()) }}
     from features
+
+),
+
+raw_column_rows as (
+
+    {{ unpivot_wide('raw_column_statistics', [], 'feature', raw_numeric_columns(), statistics) }}
+
+),
+
+feature_rows as (
+
+    {{ unpivot_wide('feature_statistics', [], 'feature', clustering_features(), statistics) }}
 
 ),
 
 summary as (
 
-    -- Rounded to 9 significant decimals: parallel float sums differ in the last bits.
     select
-        feature_set,
+        'raw column' as feature_set,
         feature,
-        count(feature_value) as value_count,
-        count(*) - count(feature_value) as null_count,
-        min(feature_value) as min_value,
-        max(feature_value) as max_value,
-        round(avg(feature_value), 9) as mean_value,
-        round(median(feature_value), 9) as median_value,
-        round(stddev_samp(feature_value), 9) as stddev_value,
-        -- NaN for a constant column (no spread to measure), stored as null.
-        round(nullif(skewness(feature_value), 'nan'::double), 9) as skewness,
-        round(avg(case when feature_value = 0 then 1.0 else 0.0 end), 9) as zero_share
-    from long_values
-    group by feature_set, feature
+        {{ statistics | join(', ') }}
+    from raw_column_rows
+    union all
+    select
+        'clustering feature' as feature_set,
+        feature,
+        {{ statistics | join(', ') }}
+    from feature_rows
 
 ),
 
