@@ -79,9 +79,11 @@ docs: setup
 report: setup
 	$(BIN)/python -m segmentation.report --database $(WAREHOUSE) --out reports
 
-## The benchmark: dbt build on generated customers beside the plain notebook pipeline,
-## written to docs/benchmarks.md. SIZES="100000 1000000" by default; TEN_MILLION=1 adds
-## 10,000,000 customers (pca); REDUCERS="pca" skips the autoencoder builds.
+## The benchmark: dbt build on ../shared/data/cc_general.csv resampled to N customers
+## (the project's generator where that file is missing) beside the plain notebook pipeline,
+## plus one build on the embedded demo data; written to docs/benchmarks.md.
+## SIZES="1000000" by default; TEN_MILLION=1 adds 10,000,000 customers (pca);
+## REDUCERS="pca" skips the autoencoder builds.
 bench: setup
 	$(BIN)/python -m segmentation.benchmark $(if $(SIZES),--sizes $(SIZES)) \
 		$(if $(REDUCERS),--reducers $(REDUCERS)) $(if $(TEN_MILLION),--ten-million)

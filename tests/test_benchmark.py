@@ -1,35 +1,132 @@
-"""The benchmark (make bench): measuring, the summary of dbt's run results, the targets,
-the markdown, and one small real run end to end."""
+"""The benchmark (make bench): the resampled customers file, measuring, the summary of
+dbt's run results, the targets, the markdown, and one small real run end to end."""
 
 from __future__ import annotations
 
+import csv
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime
 
+import duckdb
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation import benchmark
 from segmentation.benchmark import (
+    DEMO_CUSTOMERS,
     GIB,
     MIB,
     NOTEBOOK,
+    PROJECT_ROOT,
     BenchmarkError,
     Measurement,
     Run,
+    build_vars,
     check_target,
+    customers_file,
+    describe_data,
     measure,
     render_markdown,
+    resample_customers,
     run_results_summary,
     sample_fit_agreement,
 )
+from segmentation.columns import RAW_COLUMNS
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import feature_matrix
 from segmentation.registry import REGISTRY_SCHEMA, fit_version, load_model, read_registry
 from tests.conftest import blob_features, naming_rules
+
+
+def _tiny_source(path, n_rows=7):
+    """A CSV with cc_general's header: distinct values per row, an empty MINIMUM_PAYMENTS."""
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(RAW_COLUMNS)
+        for row in range(n_rows):
+            values = [f"C{10001 + row}"] + [f"{row * 100 + column}.5" for column in range(1, len(RAW_COLUMNS))]
+            if row == 2:
+                values[RAW_COLUMNS.index("MINIMUM_PAYMENTS")] = ""
+            writer.writerow(values)
+    return path
+
+
+def _read(path):
+    with duckdb.connect() as connection:
+        return connection.execute(f"select * from read_parquet('{path}')").df()
+
+
+def test_resampler_draws_with_replacement_and_makes_every_id_unique(tmp_path):
+    source = _tiny_source(tmp_path / "tiny.csv")
+    resample_customers(source, 1000, tmp_path / "out.parquet", seed=42)
+    out = _read(tmp_path / "out.parquet")
+    assert list(out.columns) == list(RAW_COLUMNS)
+    assert len(out) == 1000 and out["CUST_ID"].is_unique
+    # The id is the source id and the row number (1-based, in file order, six digits).
+    assert out["CUST_ID"].str.split("_").str[1].tolist() == [f"{row:06d}" for row in range(1, 1001)]
+    # Every row is a copy of the source row its id names; all seven are drawn, unevenly.
+    source_rows = pd.read_csv(source).set_index("CUST_ID")
+    copied = source_rows.loc[out["CUST_ID"].str.split("_").str[0]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(out.drop(columns="CUST_ID"), copied, check_dtype=False)
+    counts = out["CUST_ID"].str.split("_").str[0].value_counts()
+    assert len(counts) == 7 and counts.min() > 100 and counts.max() < 190
+    assert out["MINIMUM_PAYMENTS"].isna().sum() == counts["C10003"]
+
+
+def test_resampler_is_reproducible_for_a_seed(tmp_path):
+    source = _tiny_source(tmp_path / "tiny.csv")
+    for name, seed in (("a", 7), ("b", 7), ("c", 8)):
+        resample_customers(source, 500, tmp_path / f"{name}.parquet", seed=seed)
+    first, again, other = (_read(tmp_path / f"{name}.parquet") for name in "abc")
+    pd.testing.assert_frame_equal(first, again)
+    assert (first["CUST_ID"] != other["CUST_ID"]).mean() > 0.5
+
+
+def test_resampled_cc_general_has_its_columns_and_types(tmp_path, cc_general_csv):
+    resample_customers(cc_general_csv, 20_000, tmp_path / "cc.parquet")
+    out = _read(tmp_path / "cc.parquet")
+    with cc_general_csv.open() as handle:
+        header = next(csv.reader(handle))
+    assert list(out.columns) == header
+    assert len(out) == 20_000 and out["CUST_ID"].is_unique
+    assert out["CUST_ID"].iloc[0].startswith("C1") and out["CUST_ID"].iloc[-1].endswith("_020000")
+    assert out["BALANCE"].dtype == "float64" and out["TENURE"].dtype.kind == "i"
+    assert out["MINIMUM_PAYMENTS"].isna().any()  # cc_general's empty values stay empty
+    # 20,000 draws with replacement from 8,950 rows hit about 8,950 * (1 - e^(-20000/8950)) = 7,990 of them.
+    assert 7_500 < out["CUST_ID"].str.split("_").str[0].nunique() < 8_950
+
+
+def test_customers_file_is_cached_by_size_and_source_and_falls_back_to_the_generator(tmp_path, capsys):
+    source = _tiny_source(tmp_path / "tiny.csv")
+    work = tmp_path / "work"
+    work.mkdir()
+    resampled = customers_file(300, work, source, seed=42)
+    assert resampled.name == "customers_300_tiny_seed42.parquet"
+    assert "resampled tiny.csv to 300 customers" in capsys.readouterr().out
+    written = resampled.stat().st_mtime_ns
+    assert customers_file(300, work, source, seed=42) == resampled  # reused, not rewritten
+    assert resampled.stat().st_mtime_ns == written and capsys.readouterr().out == ""
+    assert customers_file(300, work, source, seed=43).name == "customers_300_tiny_seed43.parquet"
+    generated = customers_file(300, work, None)
+    assert generated.name == "customers_300_generator.parquet"
+    out = _read(generated)
+    assert len(out) == 300 and list(out.columns) == list(RAW_COLUMNS)
+    assert not list(work.glob("*.partial.parquet")) and not list(work.glob("*.spill"))
+    assert benchmark.data_source(tmp_path / "missing.csv") is None and benchmark.data_source(source) == source
+    assert "resampled with replacement" in describe_data(source) and "generator" in describe_data(None)
+
+
+def test_the_demo_build_reads_the_embedded_seed_and_every_build_skips_the_comparison(tmp_path):
+    demo = build_vars(None, "pca", tmp_path / "exports")
+    assert "customers_path" not in demo and demo["compare_reducers"] is False and demo["reducer"] == "pca"
+    sized = build_vars(tmp_path / "c.parquet", "autoencoder", tmp_path / "exports")
+    assert sized["customers_path"] == str(tmp_path / "c.parquet") and sized["compare_reducers"] is False
+    with (PROJECT_ROOT / "seeds" / "demo_customers.csv").open() as handle:
+        assert sum(1 for _ in handle) - 1 == DEMO_CUSTOMERS
 
 
 def test_measure_reports_wall_time_and_the_peak_memory_of_the_process(tmp_path):
@@ -65,42 +162,78 @@ def test_run_results_summary_orders_models_and_counts_node_kinds(tmp_path):
     assert totals == {"model": (2, 7.5), "test": (2, 0.75), "seed": (1, 1.0)}
 
 
-def _run(customers: int, pipeline: str, seconds: float, peak_gib: float) -> Run:
-    return Run(customers, pipeline, Measurement(seconds, int(peak_gib * GIB)))
+def _run(customers: int, pipeline: str, seconds: float, peak_gib: float, demo: bool = False) -> Run:
+    return Run(customers, pipeline, Measurement(seconds, int(peak_gib * GIB)), demo=demo)
 
 
-def test_targets_are_checked_against_time_ratio_and_memory():
-    pca, autoencoder, ten_million = benchmark.TARGETS
-    fast = [_run(1_000_000, "dbt build, pca", 18.0, 1.5), _run(1_000_000, "dbt build, autoencoder", 30.0, 1.9)]
-    assert check_target(pca, fast) == "met"
-    assert check_target(autoencoder, fast) == "not met (1.67x dbt build, pca > 1.5x)"
-    slow = [_run(1_000_000, "dbt build, pca", 25.0, 2.5)]
-    assert check_target(pca, slow) == "not met (25.0 s > 20 s; 2.50 GiB > 2 GiB)"
+def test_targets_are_checked_against_time_ratio_to_the_notebook_and_memory():
+    demo, pca, autoencoder, ten_million = benchmark.TARGETS
+    assert (demo.demo, demo.customers, demo.workload) == (True, 9_000, "demo data (9,000 customers)")
+    assert check_target(demo, [_run(DEMO_CUSTOMERS, "dbt build, pca", 11.0, 0.8, demo=True)]) == "met"
+    assert check_target(demo, [_run(DEMO_CUSTOMERS, "dbt build, pca", 25.0, 1.2, demo=True)]) == (
+        "not met (25.0 s > 12 s; 1.20 GiB > 1 GiB)"
+    )
+    # A build of 9,000 customers from a file is not the demo row.
+    assert check_target(demo, [_run(DEMO_CUSTOMERS, "dbt build, pca", 5.0, 0.1)]) is None
+
+    one_million = [
+        _run(1_000_000, NOTEBOOK, 20.0, 1.4),
+        _run(1_000_000, "dbt build, pca", 29.0, 0.9),
+        _run(1_000_000, "dbt build, autoencoder", 41.0, 1.4),
+    ]
+    assert check_target(pca, one_million) == "met"
+    assert check_target(autoencoder, one_million) == "not met (2.05x notebook (pandas + scikit-learn) > 2x)"
+    slow = [_run(1_000_000, NOTEBOOK, 10.0, 1.4), _run(1_000_000, "dbt build, pca", 50.0, 2.0)]
+    assert check_target(pca, slow) == "not met (5.00x notebook (pandas + scikit-learn) > 1.5x; 2.00 GiB > 1 GiB)"
     assert check_target(autoencoder, slow) is None  # not measured
-    alone = [_run(1_000_000, "dbt build, autoencoder", 30.0, 2.5)]  # without the pca build
-    assert check_target(autoencoder, alone) == "not met (2.50 GiB > 2 GiB)"
-    assert check_target(autoencoder, [_run(1_000_000, "dbt build, autoencoder", 30.0, 1.5)]) is None
-    big = [_run(10_000_000, "dbt build, pca", 80.0, 3.0), _run(10_000_000, NOTEBOOK, 150.0, 7.0)]
+    # Without the notebook the ratio stays open: only a memory miss gives a verdict.
+    assert check_target(pca, [_run(1_000_000, "dbt build, pca", 5.0, 0.5)]) is None
+    assert check_target(autoencoder, [_run(1_000_000, "dbt build, autoencoder", 5.0, 1.6)]) == (
+        "not met (1.60 GiB > 1.5 GiB)"
+    )
+    # The notebook of another size is not compared with.
+    assert check_target(pca, [_run(100_000, NOTEBOOK, 100.0, 1.0), _run(1_000_000, "dbt build, pca", 5.0, 0.5)]) is None
+
+    big = [_run(10_000_000, "dbt build, pca", 80.0, 1.9), _run(10_000_000, NOTEBOOK, 150.0, 7.0)]
     assert check_target(ten_million, big) == "not met (0.53x notebook (pandas + scikit-learn) > 0.5x)"
+    big[0] = _run(10_000_000, "dbt build, pca", 75.0, 1.9)
+    assert check_target(ten_million, big) == "met"
 
 
-def test_markdown_has_machine_results_ratios_targets_and_quality():
+def test_markdown_has_machine_data_results_ratios_targets_quality_and_peak_memory():
     runs = [
-        _run(100_000, NOTEBOOK, 2.0, 0.3),
         Run(
-            100_000,
+            DEMO_CUSTOMERS,
             "dbt build, pca",
-            Measurement(10.0, 600 * MIB),
+            Measurement(11.0, 500 * MIB),
+            [("segmentation_models", 1.0)],
+            {"model": (22, 4.0)},
+            demo=True,
+        ),
+        _run(1_000_000, NOTEBOOK, 20.0, 1.0),
+        Run(
+            1_000_000,
+            "dbt build, pca",
+            Measurement(25.0, 900 * MIB),
             [("segmentation_models", 3.0), ("stg_customers", 1.0)],
             {"model": (22, 9.0), "test": (297, 8.0)},
         ),
     ]
-    text = render_markdown(runs, (0.9931, 200_000, 800_000), datetime(2026, 11, 28, 5, 0, tzinfo=UTC))
+    data = describe_data(PROJECT_ROOT.parent / "shared" / "data" / "cc_general.csv", 42)
+    text = render_markdown(runs, (0.9931, 200_000, 800_000), datetime(2026, 11, 28, 5, 0, tzinfo=UTC), data)
     assert "cores" in text and "GiB memory" in text
-    assert "| 100,000 | notebook (pandas + scikit-learn) | 2.0 | 307 |  |" in text
-    assert "| 100,000 | dbt build, pca | 10.0 | 600 | 5.00x |" in text
-    assert "| 1,000,000 | dbt build, pca | 20 s or less, 2 GiB or less | not measured in this run |" in text
+    assert "- Data: the public `../shared/data/cc_general.csv` resampled with replacement to N rows (seed 42" in text
+    assert "| demo data (9,000 customers) | dbt build, pca | 11.0 | 500 |  |" in text
+    assert "| 1,000,000 | notebook (pandas + scikit-learn) | 20.0 | 1,024 |  |" in text
+    assert "| 1,000,000 | dbt build, pca | 25.0 | 900 | 1.25x |" in text
+    assert text.index("| demo data (9,000 customers) | dbt build, pca | 11.0") < text.index("| 1,000,000 | notebook")
+    assert "| demo data (9,000 customers) | dbt build, pca | 12 s or less, 1 GiB or less | met |" in text
+    assert "| 1,000,000 | dbt build, pca | 1.5x the notebook or less, 1 GiB or less | met |" in text
+    assert "| 1,000,000 | dbt build, autoencoder | 2x the notebook or less, 1.5 GiB or less | not measured" in text
+    assert "| 10,000,000 | dbt build, pca | 0.5x the notebook or less, 2 GiB or less | not measured" in text
     assert "**0.9931**" in text and "200,000 of the 800,000" in text
+    assert "- **1,000,000, dbt build, pca**: 25.0 s wall, peak memory 900 MiB; 22 models 9.0 s" in text
+    assert "- **demo data (9,000 customers), dbt build, pca**: 11.0 s wall, peak memory 500 MiB" in text
     assert "Slowest models (s): segmentation_models 3.0, stg_customers 1.0." in text
 
 
@@ -123,15 +256,22 @@ def test_kmeans_on_a_sample_finds_the_segments_of_the_whole_train_split():
 
 
 def test_make_bench_runs_end_to_end_on_a_small_file(tmp_path):
-    """A real benchmark run: generated Parquet, the notebook and a real dbt build, the
-    markdown written, and the quality check on the built warehouse."""
+    """A real benchmark run (without the demo build, to stay short): the customers file
+    (cc_general resampled where it exists, else generated), the notebook and a real dbt
+    build, the markdown written, and the quality check on the built warehouse."""
     out = tmp_path / "benchmarks.md"
-    command = [sys.executable, "-m", "segmentation.benchmark", "--sizes", "3000", "--reducers", "pca"]
+    command = [sys.executable, "-m", "segmentation.benchmark", "--sizes", "3000", "--reducers", "pca", "--no-demo"]
     subprocess.run([*command, "--workdir", str(tmp_path / "work"), "--out", str(out)], check=True, timeout=900)
     text = out.read_text()
     assert "| 3,000 | notebook (pandas + scikit-learn) |" in text
     assert "| 3,000 | dbt build, pca |" in text
+    assert "| demo data (9,000 customers) | dbt build, pca | 12 s or less, 1 GiB or less | not measured" in text
     assert "Slowest models (s): " in text and "segmentation_models" in text
+    if benchmark.CC_GENERAL_CSV.exists():
+        assert "resampled with replacement" in text
+        assert (tmp_path / "work" / "customers_3000_cc_general_seed42.parquet").exists()
+    else:
+        assert "the project's generator" in text
     assert (tmp_path / "work" / "exports_3000_pca" / "dim_customers.parquet").exists()
     assert (tmp_path / "work" / "notebook_segments_3000.parquet").exists()
     # 2,400 train customers, fewer than kmeans_sample_size: the sample is the whole split.
