@@ -44,7 +44,18 @@ CONTRACTED = (
     "rpt_segment_distributions",
 )
 
-#: Per Python model (reducer_comparison is not built with compare_reducers false): SQL
+#: The SQL tables with a row per customer: their keys are column_checks, not primary_key.
+PER_CUSTOMER_TABLES = (
+    "stg_customers",
+    "int_customers_cleaned",
+    "int_customer_features_engineered",
+    "dim_customers",
+    "fct_campaign_audience",
+)
+
+#: Per model with column_checks tests (every Python model, and the per-customer SQL tables,
+#: whose keys are checked by column_checks instead of an in-memory primary_key index;
+#: reducer_comparison is not built with compare_reducers false): SQL
 #: that breaks its table, and the (failed_check, column_name) rows column_checks must
 #: return for it.
 VIOLATIONS = {
@@ -103,6 +114,14 @@ VIOLATIONS = {
         ["insert into {t} select * from {t} limit 1", "update {t} set scoring_sql = null where model_version = 1"],
         {("unique", "model_version"), ("not_null", "scoring_sql")},
     ),
+    "stg_customers": (["insert into {t} select * from {t} limit 1"], {("unique", "source_row_number")}),
+    "int_customers_cleaned": (
+        ["insert into {t} select * from {t} limit 1"],
+        {("unique", "customer_id"), ("unique", "source_row_number")},
+    ),
+    "int_customer_features_engineered": (["insert into {t} select * from {t} limit 1"], {("unique", "customer_id")}),
+    "dim_customers": (["insert into {t} select * from {t} limit 1"], {("unique", "customer_id")}),
+    "fct_campaign_audience": (["insert into {t} select * from {t} limit 1"], {("unique", "customer_id")}),
     "bi_exports": (
         ["insert into {t} select * from {t} limit 1", "update {t} set row_count = null where table_name like 'dim%'"],
         {("unique", "table_name"), ("not_null", "row_count")},
@@ -140,7 +159,8 @@ def test_the_contracted_models_are_the_sql_tables(built):
     nodes = model_nodes(manifest)
     enforced = {name for name, node in nodes.items() if node["config"]["contract"]["enforced"]}
     assert enforced == set(CONTRACTED)
-    assert set(VIOLATIONS) == {name for name, node in nodes.items() if node["language"] == "python"}
+    python_models = {name for name, node in nodes.items() if node["language"] == "python"}
+    assert set(VIOLATIONS) == python_models | set(PER_CUSTOMER_TABLES)
 
 
 def fresh_row(node: dict) -> str:
@@ -202,15 +222,16 @@ def test_every_constraint_of_a_contracted_table_refuses_a_bad_row(built, model):
         ),
         (
             "insert into customer_segments select * from customer_segments limit 1",
-            r"dim_customers[^\n]*\n.*PRIMARY KEY or UNIQUE constraint violation: duplicate key",
+            r"FAIL 1 column_checks_dim_customers_customer_id",
         ),
     ],
     ids=["null", "duplicate"],
 )
 def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, expected):
-    """dbt run of dim_customers over a broken customer_segments fails, naming the model and
-    the constraint (the column for not_null; DuckDB names the duplicated value, not the
-    key column, for a primary key)."""
+    """dbt build of dim_customers over a broken customer_segments fails: a null by the
+    contract's not_null constraint (naming the column), a duplicate by its column_checks
+    test (the key of a per-customer table is checked by one query, not by a primary_key
+    constraint, whose index DuckDB keeps in memory)."""
     workdir, workspace, _ = built
     # In the build's own workspace (dbt then reuses the build's parse), customer_segments
     # restored afterwards; a failed run keeps the last good dim_customers.
@@ -218,7 +239,7 @@ def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, ex
         connection.execute("create table customer_segments_before as select * from customer_segments")
         connection.execute(tamper)
     try:
-        result = run_dbt(workdir, "run", "--select", "dim_customers", variables=VARIABLES)
+        result = run_dbt(workdir, "build", "--select", "dim_customers", variables=VARIABLES)
     finally:
         with duckdb.connect(str(workspace.database)) as connection:
             connection.execute("create or replace table customer_segments as select * from customer_segments_before")
@@ -229,7 +250,7 @@ def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, ex
 
 @pytest.fixture(scope="module")
 def column_checks_failed(built):
-    """Every Python model's table broken, then one ``dbt test`` of the column_checks
+    """Every table of VIOLATIONS broken, then one ``dbt test`` of the column_checks
     tests, storing their failures."""
     workdir, workspace, manifest = built
     with duckdb.connect(str(workspace.database)) as connection:
@@ -244,7 +265,7 @@ def column_checks_failed(built):
         if item["unique_id"] not in tests:
             continue  # the on-run-start and on-run-end hooks
         model = tests[item["unique_id"]]["attached_node"].split(".")[-1]
-        by_model[model] = item
+        by_model.setdefault(model, []).append(item)
     return result, by_model, workspace
 
 
@@ -252,10 +273,11 @@ def column_checks_failed(built):
 def test_column_checks_fail_on_each_broken_guarantee(column_checks_failed, model):
     result, by_model, workspace = column_checks_failed
     assert result.returncode != 0
-    item = by_model[model]
-    assert item["status"] == "fail", item
     _, expected = VIOLATIONS[model]
-    rows = workspace.query(f"select failed_check, column_name from {item['relation_name']}")
-    found = set(rows.itertuples(index=False, name=None))
+    found = set()
+    for item in by_model[model]:
+        assert item["status"] == "fail", item
+        rows = workspace.query(f"select failed_check, column_name from {item['relation_name']}")
+        found |= set(rows.itertuples(index=False, name=None))
     assert found == expected, (model, found)
     assert item["failures"] == len(rows)

@@ -97,8 +97,9 @@ def primary_key_constraint(node: dict) -> list[str] | None:
 
 def test_every_primary_key_is_enforced(documented):
     """Each table's meta.primary_key is enforced: by a primary_key constraint of its
-    enforced contract (SQL models), by one column_checks test with that key (Python
-    models), or by unique and not_null tests (unique_combination for a composite key)."""
+    enforced contract (small SQL tables), by a column_checks test with that key (Python
+    models, and the per-customer SQL tables, whose key columns are also not_null
+    constraints), or by unique and not_null tests (unique_combination for a composite key)."""
     _, _, manifest, _ = documented
     tests_by_node: dict[str, list[dict]] = {}
     for node in manifest["nodes"].values():
@@ -112,11 +113,21 @@ def test_every_primary_key_is_enforced(documented):
         if not key:
             problems.append(f"{node['name']}: no meta.primary_key")
             continue
-        if node["resource_type"] == "model" and node["language"] == "sql":
-            if primary_key_constraint(node) != key:
-                problems.append(f"{node['name']}: primary key {key} is not the primary_key constraint of a contract")
-            continue
         tests = tests_by_node.get(node["unique_id"], [])
+        checked_keys = [
+            test["test_metadata"]["kwargs"]["key"]
+            for test in tests
+            if test.get("test_metadata", {}).get("name") == "column_checks"
+        ]
+        if node["resource_type"] == "model" and node["language"] == "sql":
+            not_null = {name for name, column in node["columns"].items() for c in column["constraints"]}
+            by_check = key in checked_keys and set(key) <= not_null
+            if primary_key_constraint(node) != key and not by_check:
+                problems.append(
+                    f"{node['name']}: primary key {key} is neither the primary_key constraint of its contract "
+                    "nor a column_checks key with not_null constraints"
+                )
+            continue
         if node["resource_type"] == "model" and node["language"] == "python":
             checks = [test for test in tests if test.get("test_metadata", {}).get("name") == "column_checks"]
             if [test["test_metadata"]["kwargs"]["key"] for test in checks] != [key]:
