@@ -47,6 +47,7 @@ DIAGNOSTIC_MODELS = (
     "segment_quality",
     "segment_transitions",
     "pca_components",
+    "model_scoring_sql",
     "reducer_comparison",
 )
 SQL_BEFORE_ML = "+int_customer_features_engineered +rpt_rejection_reasons segment_naming_rules segment_campaigns"

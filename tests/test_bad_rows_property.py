@@ -281,7 +281,8 @@ POLICY_TESTS = ("assert_rejected_share_below_warn_threshold", "assert_rejected_s
 @dataclass(repr=False)
 class CompiledPipeline:
     """The compiled SQL of the staging and intermediate models and of their error-severity
-    data tests, from a real build's manifest, reading the customers file at ``path``."""
+    data tests and not_null constraints, from a real build's manifest, reading the
+    customers file at ``path``."""
 
     models: list[tuple[str, str]]  # (relation name, select)
     tests: list[tuple[str, str]]  # (test name, select returning failing rows)
@@ -302,6 +303,17 @@ class CompiledPipeline:
             and node["name"] not in POLICY_TESTS
             and node["depends_on"]["nodes"]
             and set(node["depends_on"]["nodes"]) <= set(keys)
+        ]
+        # The contracts' not_null constraints, which a copy of the SQL does not carry:
+        # checked as queries, like the data tests.
+        tests += [
+            (
+                f"not_null constraint {nodes[key]['name']}.{name}",
+                f"select 1 from {nodes[key]['relation_name']} where {name} is null",
+            )
+            for key in keys
+            for name, column in nodes[key]["columns"].items()
+            if any(constraint["type"] == "not_null" for constraint in column.get("constraints", []))
         ]
         assert len(tests) > 50, "the data tests of the staging and intermediate models were not found"
         return cls(models, tests, source_path)
