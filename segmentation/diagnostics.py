@@ -19,7 +19,7 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.feature_table import FeatureTable, feature_table
+from segmentation.feature_table import FeatureTable, feature_table, relation_source
 from segmentation.log import logger
 from segmentation.metrics import clustering_scores, kmeans_sample, segment_quality
 from segmentation.params import REDUCERS, SegmentationParams
@@ -305,7 +305,7 @@ def segmented_source(reduced: Any, segments: Any) -> str:
     """SQL (usable after ``from``) joining ``customer_features_reduced`` and the
     ``segment_id`` and ``model_version`` of ``customer_segments`` (DuckDB relations)."""
     return (
-        f"(select reduced.*, segments.segment_id, segments.model_version from ({reduced.sql_query()}) as reduced "
-        f"inner join (select customer_id, segment_id, model_version from ({segments.sql_query()}) as s) as segments "
+        f"(select reduced.*, segments.segment_id, segments.model_version from {relation_source(reduced)} as reduced "
+        f"inner join (select customer_id, segment_id, model_version from {relation_source(segments)} as s) as segments "
         "using (customer_id))"
     )

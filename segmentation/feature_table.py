@@ -110,6 +110,11 @@ class FeatureTable:
         return self.frame(f"select * from ({per_split}) as sampled order by split, customer_id")
 
 
+def relation_source(relation: Any) -> str:
+    """A DuckDB relation (what ``dbt.ref()`` returns on dbt-duckdb) as SQL usable after ``from``."""
+    return f"({relation.sql_query()})"
+
+
 @contextmanager
 def feature_table(features: pd.DataFrame | str | Any, connection: Any = None) -> Iterator[FeatureTable]:
     """A :class:`FeatureTable` of a DuckDB relation or of SQL usable after ``from`` (on
@@ -122,4 +127,4 @@ def feature_table(features: pd.DataFrame | str | Any, connection: Any = None) ->
         return
     if connection is None:
         raise ValueError("a DuckDB relation needs the connection it belongs to")
-    yield FeatureTable(connection, features if isinstance(features, str) else f"({features.sql_query()})")
+    yield FeatureTable(connection, features if isinstance(features, str) else relation_source(features))

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from segmentation.feature_table import FeatureTable
+from segmentation.feature_table import FeatureTable, relation_source
 from segmentation.params import SegmentationParams
 from segmentation.pipeline import SEGMENT_SCHEMA, SegmentationError
 from segmentation.registry import load_model, model_in_use, segment_names
@@ -28,11 +28,6 @@ from segmentation.scoring.sql import (
 EMPTY_REDUCED_SCHEMA = pa.schema(
     [("customer_id", pa.string()), ("split", pa.string()), (f"{COMPONENT_PREFIX}1", pa.float64())]
 )
-
-
-def relation_source(relation: Any) -> str:
-    """A DuckDB relation as SQL usable after ``from``."""
-    return f"({relation.sql_query()})"
 
 
 def reduced_relation(session: Any, features: Any, registry: pd.DataFrame, params: SegmentationParams) -> Any:
