@@ -32,7 +32,7 @@ run: setup
 	@echo
 	@echo "Warehouse published: $(abspath $(WAREHOUSE))"
 	@echo "Query it, for example:"
-	@echo "  $(BIN)/python -m segmentation.query \"select * from dim_segments order by segment_id\""
+	@echo "  $(BIN)/python -m segmentation.serving.query \"select * from dim_segments order by segment_id\""
 	@echo "  make query SQL=\"select segment_id, count(*) from dim_customers group by 1\""
 	@echo "or open the file in DuckDB, DBeaver or any DuckDB client, read-only (builds never wait for readers)."
 	@echo "Parquet exports for BI: $(abspath exports)/"
@@ -77,7 +77,7 @@ docs: setup
 
 ## The self-contained HTML report (and PNG figures) from the warehouse, into reports/.
 report: setup
-	$(BIN)/python -m segmentation.report --database $(WAREHOUSE) --out reports
+	$(BIN)/python -m segmentation.serving.report --database $(WAREHOUSE) --out reports
 
 ## The benchmark: dbt build on ../shared/data/cc_general.csv resampled to N customers
 ## (the project's generator where that file is missing) beside the plain notebook pipeline,
@@ -90,15 +90,15 @@ bench: setup
 
 ## Read-only SQL on the published warehouse (WORKSPACE=1: on the last build's workspace).
 query: setup
-	@$(BIN)/python -m segmentation.query $(if $(WORKSPACE),--workspace) "$(SQL)"
+	@$(BIN)/python -m segmentation.serving.query $(if $(WORKSPACE),--workspace) "$(SQL)"
 
 ## Switch readers back to the build published before the current one.
 rollback: setup
-	@$(BIN)/python -m segmentation.publish rollback --database $(WAREHOUSE)
+	@$(BIN)/python -m segmentation.serving.publish rollback --database $(WAREHOUSE)
 
 ## The build readers get and the last publishes and rollbacks.
 publish-status: setup
-	@$(BIN)/python -m segmentation.publish status --database $(WAREHOUSE)
+	@$(BIN)/python -m segmentation.serving.publish status --database $(WAREHOUSE)
 
 ## Regenerate the demo seed and its planted groups (deterministic: same files every time).
 demo-data: setup

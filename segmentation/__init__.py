@@ -1,24 +1,35 @@
 """Customer segmentation warehouse: the Python code behind the dbt project.
 
 The dbt Python models in ``python_models/`` are thin adapters; the logic lives here so
-that pytest can reach it:
+that pytest can reach it. Three sides, imports going one way (``fit`` may import
+``scoring``; neither imports ``serving``; the shared modules import none of them):
 
-- :mod:`segmentation.columns` - the raw column contract and the clustering features;
-- :mod:`segmentation.generator` - the seeded synthetic demo customers;
-- :mod:`segmentation.params` - validation of the parameters that reach Python models;
-- :mod:`segmentation.relations` - data access: dbt relation in, Arrow/pandas out;
-- :mod:`segmentation.reducers` - PCA, the autoencoder (:mod:`segmentation.autoencoder`)
-  or none, after standard scaling;
-- :mod:`segmentation.pipeline` - reduce, then k-means; segment numbering;
-- :mod:`segmentation.elbow` - the elbow curve, its knee, the choice of k;
-- :mod:`segmentation.metrics`, :mod:`segmentation.diagnostics` - quality measures and
-  the diagnostic tables;
-- :mod:`segmentation.log` - progress lines in the dbt output;
-- :mod:`segmentation.segment_model`, :mod:`segmentation.registry`,
-  :mod:`segmentation.naming` - scoring arrays, the model registry, segment names;
-- :mod:`segmentation.exports` - atomic Parquet exports; :mod:`segmentation.report` - the
-  HTML report;
-- :mod:`segmentation.query` - read-only SQL on the warehouse.
+- shared: :mod:`segmentation.columns` (the raw column contract, the clustering
+  features), :mod:`segmentation.params` (the parameters that reach Python models),
+  :mod:`segmentation.relations` (dbt relation in, Arrow/pandas out),
+  :mod:`segmentation.log` (progress lines in the dbt output);
+- :mod:`segmentation.scoring` - apply a stored model version: the registry's format
+  and reading (:mod:`~segmentation.scoring.registry`), the model as arrays
+  (:mod:`~segmentation.scoring.model`), SQL rendered from it
+  (:mod:`~segmentation.scoring.sql`) and the relations the per-customer models return
+  (:mod:`~segmentation.scoring.relations`, :mod:`~segmentation.scoring.spark`), the
+  features as DuckDB reads them (:mod:`~segmentation.scoring.features`), transitions
+  between versions (:mod:`~segmentation.scoring.transitions`);
+- :mod:`segmentation.fit` - fit a new model version on seeded samples: scaler and
+  reducer (:mod:`~segmentation.fit.reducers`, :mod:`~segmentation.fit.autoencoder`),
+  the elbow curve (:mod:`~segmentation.fit.elbow`), k-means
+  (:mod:`~segmentation.fit.pipeline`), segment ids and names
+  (:mod:`~segmentation.fit.segment_ids`, :mod:`~segmentation.fit.naming`), the registry
+  row (:mod:`~segmentation.fit.version_row`, :mod:`~segmentation.fit.versions`), the
+  Spark MLlib fit (:mod:`~segmentation.fit.spark`), quality measures and diagnostic
+  tables (:mod:`~segmentation.fit.metrics`, :mod:`~segmentation.fit.diagnostics`);
+- :mod:`segmentation.serving` - what readers get: the atomic publish of a whole build
+  (:mod:`~segmentation.serving.publish`), Parquet exports
+  (:mod:`~segmentation.serving.exports`), the HTML report
+  (:mod:`~segmentation.serving.report`), read-only SQL (:mod:`~segmentation.serving.query`);
+- runners: :mod:`segmentation.generator` (seeded demo customers),
+  :mod:`segmentation.benchmark` (``make bench``), :mod:`segmentation.spark_build` (the
+  Python models on a local Spark).
 
 dbt-duckdb runs the Python models in dbt's own process, two at a time (threads: 2). Two
 threads importing SciPy for the first time at once can see a partially initialised module

@@ -41,7 +41,7 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from segmentation.publish import BuildArea
+from segmentation.serving.publish import BuildArea
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_SCRIPT = PROJECT_ROOT / "benchmarks" / "notebook_pipeline.py"
@@ -326,11 +326,11 @@ def sample_fit_agreement(database: Path) -> tuple[float, int, int]:
     import duckdb
     from sklearn.metrics import adjusted_rand_score
 
-    from segmentation.metrics import kmeans_sample
-    from segmentation.pipeline import N_INIT, feature_matrix, train_mask
-    from segmentation.registry import load_model, read_registry, version_in_use, version_row
+    from segmentation.fit.metrics import kmeans_sample
+    from segmentation.fit.pipeline import N_INIT, fit_kmeans, train_mask
     from segmentation.relations import read_clustering_features, relation_to_arrow
-    from segmentation.segment_model import fit_kmeans
+    from segmentation.scoring.model import feature_matrix
+    from segmentation.scoring.registry import load_model, read_registry, version_in_use, version_row
 
     with duckdb.connect(str(database), read_only=True) as connection:
         features = read_clustering_features(connection.table("int_customer_features_engineered"))

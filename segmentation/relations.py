@@ -4,7 +4,7 @@ model's result back in the engine's type.
 A relation is what ``dbt.ref()`` returns: a DuckDB relation on dbt-duckdb, a PySpark
 DataFrame on Spark (Databricks). Spark DataFrames are collected to the driver as Arrow
 here; the models that read every customer keep them distributed instead
-(:mod:`segmentation.spark`).
+(:mod:`segmentation.fit.spark`).
 """
 
 from __future__ import annotations

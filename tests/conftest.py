@@ -16,7 +16,7 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.publish import BuildArea
+from segmentation.serving.publish import BuildArea
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CC_GENERAL_CSV = REPO_ROOT.parent / "shared" / "data" / "cc_general.csv"
@@ -114,8 +114,9 @@ def fit_and_score(features: pd.DataFrame, params, registry: pd.DataFrame | None 
     """The dbt chain in-process: segmentation_models (fit a version and append it to
     ``registry``), customer_features_reduced, customer_segments. Returns the segment
     table (pandas), the reduced coordinates, the model in use and the new registry."""
-    from segmentation.pipeline import reduce_customers, segment_customers
-    from segmentation.registry import REGISTRY_SCHEMA, model_in_use, read_registry, segment_names, update_registry
+    from segmentation.fit.versions import update_registry
+    from segmentation.scoring.model import reduce_customers, segment_customers
+    from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, segment_names
 
     registry = read_registry(REGISTRY_SCHEMA.empty_table()) if registry is None else registry
     appended = read_registry(update_registry(features, params, registry, naming_rules()))

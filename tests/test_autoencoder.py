@@ -8,7 +8,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from segmentation.autoencoder import AutoencoderReducer
+from segmentation.fit.autoencoder import AutoencoderReducer
 
 
 @pytest.fixture(scope="module")

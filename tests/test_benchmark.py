@@ -36,9 +36,10 @@ from segmentation.benchmark import (
     sample_fit_agreement,
 )
 from segmentation.columns import RAW_COLUMNS
+from segmentation.fit.versions import fit_version
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import feature_matrix
-from segmentation.registry import REGISTRY_SCHEMA, fit_version, load_model, read_registry
+from segmentation.scoring.model import feature_matrix
+from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
 from tests.conftest import blob_features, naming_rules
 
 

@@ -10,11 +10,16 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
-from segmentation.diagnostics import pca_components, reducer_comparison, segment_quality_by_split, segmentation_metrics
-from segmentation.elbow import choose_n_segments, elbow_curve, find_knee
-from segmentation.metrics import clustering_scores, inertia, seeded_sample, segment_quality
+from segmentation.fit.diagnostics import (
+    pca_components,
+    reducer_comparison,
+    segment_quality_by_split,
+    segmentation_metrics,
+)
+from segmentation.fit.elbow import choose_n_segments, elbow_curve, find_knee
+from segmentation.fit.metrics import clustering_scores, inertia, seeded_sample, segment_quality
+from segmentation.fit.reducers import n_reduced_dimensions
 from segmentation.params import SegmentationParams
-from segmentation.reducers import n_reduced_dimensions
 from tests.conftest import blob_features, fit_and_score
 
 
@@ -95,7 +100,7 @@ def test_elbow_uses_a_seeded_sample_of_at_most_elbow_sample_size():
 
 
 def test_auto_without_a_knee_falls_back_to_best_silhouette_and_says_so(caplog, monkeypatch):
-    import segmentation.elbow as elbow
+    import segmentation.fit.elbow as elbow
 
     monkeypatch.setattr(elbow, "logger", logging.getLogger("segmentation.test"))
     curve = pd.DataFrame({"k": [1, 2, 3, 4], "silhouette": [np.nan, 0.3, 0.6, 0.5]})

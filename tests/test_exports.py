@@ -6,7 +6,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from segmentation.exports import export_marts, export_parquet
+from segmentation.serving.exports import export_marts, export_parquet
 
 
 def test_export_writes_every_row_and_lists_the_files(tmp_path):

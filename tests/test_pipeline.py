@@ -10,16 +10,12 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.fit.pipeline import selected_n_segments
+from segmentation.fit.reducers import fit_reduction
+from segmentation.fit.segment_ids import segment_numbering
 from segmentation.params import ParameterError, SegmentationParams
-from segmentation.pipeline import (
-    SEGMENT_SCHEMA,
-    SegmentationError,
-    component_columns,
-    segment_numbering,
-    selected_n_segments,
-)
-from segmentation.reducers import fit_reduction
 from segmentation.relations import relation_to_arrow, relation_to_frame
+from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, component_columns
 from tests.conftest import blob_features, fit_and_score
 
 

@@ -1,5 +1,5 @@
 """Write, audit, publish: readers see whole builds only, never block one, and lose nothing
-when a build dies (segmentation/publish.py, macros/publish.sql).
+when a build dies (segmentation/serving/publish.py, macros/publish.sql).
 
 The first half drives the publish functions directly on small DuckDB files; the second
 runs real ``dbt build`` processes: a reader holding the published warehouse open, a second
@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation import publish
-from segmentation.publish import BuildArea, PublishError
+from segmentation.serving import publish
+from segmentation.serving.publish import BuildArea, PublishError
 from tests.conftest import DEMO_SEED_CSV, REPO_ROOT, DbtRun, build_ok, dbt_invocation, run_dbt
 
 FAST = {"compare_reducers": False, "elbow_max_k": 4}
@@ -117,7 +117,7 @@ def test_a_second_process_cannot_take_the_workspace_and_is_told_who_has_it(tmp_p
         [
             sys.executable,
             "-c",
-            "import sys, time\nfrom segmentation.publish import BuildArea, acquire_build_lock\n"
+            "import sys, time\nfrom segmentation.serving.publish import BuildArea, acquire_build_lock\n"
             f"acquire_build_lock(BuildArea.of_published({str(area.published)!r}))\nprint('locked', flush=True)\n"
             "time.sleep(60)\n",
         ],

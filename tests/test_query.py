@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from segmentation.query import main, run_query, warehouse_path
+from segmentation.serving.query import main, run_query, warehouse_path
 
 
 def test_query_reads_the_warehouse_read_only(tmp_path, capsys):
@@ -29,7 +29,7 @@ def test_warehouse_path_follows_dbt_duckdb_path(monkeypatch, tmp_path):
 
 
 def test_workspace_flag_reads_the_build_workspace_and_leaves_it_unchanged(tmp_path, capsys):
-    from segmentation.publish import BuildArea
+    from segmentation.serving.publish import BuildArea
 
     published = tmp_path / "w.duckdb"
     workspace = BuildArea.of_published(published).workspace

@@ -11,20 +11,15 @@ import pyarrow as pa
 import pytest
 
 from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.naming import NamingRuleError, name_segments
+from segmentation.fit.naming import NamingRuleError, name_segments
+from segmentation.fit.reducers import fit_reduction
+from segmentation.fit.segment_ids import PreviousSegments, match_to_previous
+from segmentation.fit.versions import update_registry
 from segmentation.params import ParameterError, SegmentationParams
-from segmentation.pipeline import SegmentationError
-from segmentation.reducers import fit_reduction
-from segmentation.registry import (
-    REGISTRY_SCHEMA,
-    load_model,
-    read_registry,
-    segment_transitions,
-    update_registry,
-    version_in_use,
-)
 from segmentation.relations import relation_to_arrow
-from segmentation.segment_model import PreviousSegments, match_to_previous
+from segmentation.scoring.model import SegmentationError
+from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry, version_in_use
+from segmentation.scoring.transitions import segment_transitions
 from tests.conftest import blob_features, fit_and_score, naming_rules
 
 FEATURES = list(CLUSTERING_FEATURES)

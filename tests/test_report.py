@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from segmentation.report import build_report
+from segmentation.serving.report import build_report
 from tests.conftest import build_ok
 
 pytestmark = pytest.mark.dbt

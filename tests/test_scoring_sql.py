@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 
 from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.fit.pipeline import fit_kmeans, usable_feature_matrix
+from segmentation.fit.reducers import fit_reduction, model_from_reduction
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import feature_matrix, usable_feature_matrix
-from segmentation.reducers import fit_reduction
+from segmentation.scoring.model import DenseLayer, SegmentModel, feature_matrix
 from segmentation.scoring.sql import (
     INPUT_PLACEHOLDER,
     ScoringSqlError,
@@ -29,7 +30,6 @@ from segmentation.scoring.sql import (
     segments_select,
     string_literal,
 )
-from segmentation.segment_model import DenseLayer, SegmentModel, fit_kmeans, model_from_reduction
 from tests.conftest import run_dbt
 
 TOLERANCE = 1e-9

@@ -21,10 +21,11 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.preprocessing import StandardScaler
 
 from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.fit.versions import update_registry
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import SEGMENT_SCHEMA, SegmentationError, reduce_customers, segment_customers
-from segmentation.registry import REGISTRY_SCHEMA, load_model, read_registry, update_registry
 from segmentation.relations import relation_to_frame
+from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, reduce_customers, segment_customers
+from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
 
 from .conftest import blob_features, build_ok, naming_rules
 
@@ -33,7 +34,8 @@ if os.environ.get("SEGMENTATION_REQUIRE_SPARK") == "1":
 else:
     pytest.importorskip("pyspark", reason="the Spark extra is not installed: make setup-spark")
 
-from segmentation import spark as spark_path
+from segmentation.fit import spark as spark_path
+from segmentation.scoring.spark import reduce_frame, segment_frame
 from segmentation.spark_build import SparkBuild, SparkBuildError, spark_session
 
 pytestmark = pytest.mark.spark
@@ -216,9 +218,7 @@ def test_spark_fit_finds_planted_groups_with_every_reducer(spark):
         registry = read_registry(row)
         model = load_model(registry, 1)
         assert model.reducer == reducer and model.n_segments == 3
-        segments = spark_path.segment_frame(
-            spark_path.reduce_frame(features, model), model, 1, dict.fromkeys(range(1, 4), "")
-        )
+        segments = segment_frame(reduce_frame(features, model), model, 1, dict.fromkeys(range(1, 4), ""))
         found = relation_to_frame(segments).merge(groups, on="customer_id")
         assert adjusted_rand_score(found["group"], found["segment_id"]) > 0.95, reducer
         sizes = found["segment_id"].value_counts().sort_index()

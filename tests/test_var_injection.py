@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from segmentation.exports import export_marts
+from segmentation.serving.exports import export_marts
 from tests.conftest import DEMO_SEED_CSV, DbtRun, run_dbt
 
 pytestmark = pytest.mark.dbt

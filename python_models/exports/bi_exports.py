@@ -1,6 +1,6 @@
 """bi_exports: the BI marts written as Parquet files, published under var export_path."""
 
-from segmentation.exports import export_marts, staged_exports_folder
+from segmentation.serving.exports import export_marts, staged_exports_folder
 
 
 def model(dbt, session):

@@ -7,10 +7,10 @@ DuckDB the model returns a relation of SQL rendered from the version's arrays
 """
 
 from segmentation.params import SegmentationParams
-from segmentation.registry import model_in_use, read_registry
 from segmentation.relations import is_spark_frame, relation_to_arrow
+from segmentation.scoring.registry import model_in_use, read_registry
 from segmentation.scoring.relations import reduced_relation
-from segmentation.spark import reduce_frame
+from segmentation.scoring.spark import reduce_frame
 
 
 def model(dbt, session):

@@ -5,10 +5,10 @@ relation of SQL rendered from the version's centroids (segmentation/scoring/sql.
 """
 
 from segmentation.params import SegmentationParams
-from segmentation.registry import model_in_use, read_registry, segment_names
 from segmentation.relations import is_spark_frame, relation_to_arrow
+from segmentation.scoring.registry import model_in_use, read_registry, segment_names
 from segmentation.scoring.relations import segments_relation
-from segmentation.spark import segment_frame
+from segmentation.scoring.spark import segment_frame
 
 
 def model(dbt, session):

@@ -5,8 +5,8 @@ customer_features_reduced and customer_segments use); the score_customers macro
 fills in the relation to score.
 """
 
-from segmentation.registry import read_registry
 from segmentation.relations import model_result, relation_to_arrow
+from segmentation.scoring.registry import read_registry
 from segmentation.scoring.relations import scoring_sql_table
 
 

@@ -3,10 +3,10 @@
 Computed on the seeded sample of train customers the fit reads (var kmeans_sample_size).
 """
 
-from segmentation.diagnostics import PCA_COMPONENTS_SCHEMA, pca_components
+from segmentation.fit.diagnostics import PCA_COMPONENTS_SCHEMA, pca_components
 from segmentation.params import SegmentationParams
-from segmentation.registry import model_in_use, read_registry
 from segmentation.relations import is_spark_frame, model_result, read_clustering_features, relation_to_arrow
+from segmentation.scoring.registry import model_in_use, read_registry
 
 
 def model(dbt, session):

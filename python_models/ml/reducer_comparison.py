@@ -4,9 +4,9 @@ Built unless var compare_reducers is false (then a PCA build never imports Tenso
 Fitted and measured on seeded samples of the train and test customers.
 """
 
-from segmentation.diagnostics import reducer_comparison
+from segmentation.fit.diagnostics import reducer_comparison
+from segmentation.fit.pipeline import selected_n_segments
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import selected_n_segments
 from segmentation.relations import is_spark_frame, model_result, read_clustering_features, relation_to_frame
 
 

@@ -4,7 +4,7 @@ Counts and distances over every customer (computed by the database); the silhoue
 a seeded sample.
 """
 
-from segmentation.diagnostics import segment_quality_by_split, segmented_source
+from segmentation.fit.diagnostics import segment_quality_by_split, segmented_source
 from segmentation.params import SegmentationParams
 from segmentation.relations import is_spark_frame, model_result, read_segmented_customers
 

@@ -4,8 +4,9 @@ Every customer is scored with both versions by the database (rendered SQL); only
 counts of each (from segment, to segment) pair reach Python.
 """
 
-from segmentation.registry import read_registry, segment_transitions
 from segmentation.relations import is_spark_frame, model_result, read_clustering_features, relation_to_arrow
+from segmentation.scoring.registry import read_registry
+from segmentation.scoring.transitions import segment_transitions
 
 
 def model(dbt, session):

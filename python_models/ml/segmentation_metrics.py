@@ -4,7 +4,7 @@ Sizes and inertia over every customer (computed by the database); the other scor
 seeded samples of each split.
 """
 
-from segmentation.diagnostics import segmentation_metrics, segmented_source
+from segmentation.fit.diagnostics import segmentation_metrics, segmented_source
 from segmentation.params import SegmentationParams
 from segmentation.relations import is_spark_frame, model_result, read_segmented_customers, relation_to_frame
 

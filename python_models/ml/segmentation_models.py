@@ -3,12 +3,13 @@
 Incremental, and never rebuilt by --full-refresh (see _ml__models.yml): each build with
 var refit true appends the version it fits; with refit false it appends nothing. The fit
 reads seeded samples and aggregates of the features through DuckDB, never the whole
-table (see segmentation/registry.py, fit_version).
+table (see segmentation/fit/versions.py, fit_version).
 """
 
+from segmentation.fit.versions import update_registry
 from segmentation.params import SegmentationParams
-from segmentation.registry import REGISTRY_SCHEMA, read_registry, update_registry
 from segmentation.relations import model_result, relation_to_arrow, relation_to_frame
+from segmentation.scoring.registry import REGISTRY_SCHEMA, read_registry
 
 
 def model(dbt, session):

@@ -12,10 +12,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from segmentation.feature_table import FeatureTable, relation_source
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import SEGMENT_SCHEMA, SegmentationError
-from segmentation.registry import load_model, model_in_use, segment_names
+from segmentation.scoring.features import FeatureTable, relation_source
+from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError
+from segmentation.scoring.registry import load_model, model_in_use, segment_names
 from segmentation.scoring.sql import (
     COMPONENT_PREFIX,
     INPUT_PLACEHOLDER,

@@ -1,6 +1,6 @@
 """Render a stored model version as SQL: scaler, dense layers, nearest centroid.
 
-A :class:`~segmentation.segment_model.SegmentModel` is plain arithmetic: standardise
+A :class:`~segmentation.scoring.model.SegmentModel` is plain arithmetic: standardise
 each feature, pass the scaled values through dense layers (``activation(x @ kernel +
 bias)``: PCA is one linear layer, the autoencoder's encoder its relu layers and a linear
 bottleneck, ``none`` no layer), then take the nearest centroid. This module writes that
@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from segmentation.segment_model import SegmentModel
+from segmentation.scoring.model import SegmentModel
 
 #: Prefix of the reduced coordinate columns (as in customer_features_reduced).
 COMPONENT_PREFIX = "component_"

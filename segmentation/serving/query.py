@@ -1,9 +1,9 @@
 """Run one SQL query against the warehouse, read-only, and print the result.
 
-    python -m segmentation.query "select * from dim_segments"
+    python -m segmentation.serving.query "select * from dim_segments"
 
 The warehouse is the published one, ``$DBT_DUCKDB_PATH`` or
-``warehouse/segmentation.duckdb`` (see :mod:`segmentation.publish`), opened read-only: it
+``warehouse/segmentation.duckdb`` (see :mod:`segmentation.serving.publish`), opened read-only: it
 never changes the warehouse and never blocks a build, which publishes a new file beside
 it. ``--workspace`` reads the build workspace instead (the tables of the last build, also
 of one that failed, to see why), when no dbt command is using it.
@@ -12,21 +12,13 @@ of one that failed, to see why), when no dbt command is using it.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from segmentation.publish import BuildArea
-
-DEFAULT_WAREHOUSE = Path("warehouse/segmentation.duckdb")
-
-
-def warehouse_path() -> Path:
-    """The published warehouse readers open, as profiles.yml resolves it."""
-    return Path(os.environ.get("DBT_DUCKDB_PATH", DEFAULT_WAREHOUSE))
+from segmentation.serving.publish import DEFAULT_WAREHOUSE, BuildArea, warehouse_path
 
 
 def run_query(sql: str, database: Path | None = None) -> pd.DataFrame:

@@ -9,7 +9,7 @@ here when their input is a Spark DataFrame, so the data never has to fit on the 
   turned into the population one scikit-learn divides by), MLlib ``PCA`` (or the
   autoencoder, trained on a seeded sample collected to the driver), the elbow curve and
   the final fit with MLlib ``KMeans``; then the same numbering, naming and registry row as
-  the DuckDB path (:func:`segmentation.registry.registry_row`). The registry stores the
+  the DuckDB path (:func:`segmentation.fit.version_row.registry_row`). The registry stores the
   fitted arrays, as on DuckDB, so either engine can score with a version either fitted.
 * ``customer_features_reduced`` and ``customer_segments`` (:func:`reduce_frame`,
   :func:`segment_frame`): every customer is reduced and assigned on the executors by the
@@ -34,8 +34,7 @@ DuckDB build's).
 from __future__ import annotations
 
 import hashlib
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -43,57 +42,36 @@ import pandas as pd
 import pyarrow as pa
 
 from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.elbow import elbow_ks, finish_elbow_curve
+from segmentation.fit.elbow import elbow_ks, finish_elbow_curve
+from segmentation.fit.metrics import clustering_scores
+from segmentation.fit.naming import name_segments
+from segmentation.fit.pipeline import N_INIT, check_fit_size, varying_by_range
+from segmentation.fit.reducers import check_n_dimensions, components_kept, make_reducer, reducer_layers
+from segmentation.fit.segment_ids import reorder_by_id
+from segmentation.fit.version_row import FittedVersion, number_segments, registry_row, unnamed_segments
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores
-from segmentation.naming import name_segments
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import (
+from segmentation.relations import spark_to_arrow
+from segmentation.scoring.model import (
     COMPONENT_PREFIX,
-    N_INIT,
+    DenseLayer,
     SegmentationError,
+    SegmentModel,
     check_feature_columns,
     check_finite_counts,
-    check_fit_size,
-    varying_by_range,
 )
-from segmentation.reducers import check_n_dimensions, components_kept, make_reducer
-from segmentation.registry import FittedVersion, number_segments, registry_row
-from segmentation.relations import spark_to_arrow
-from segmentation.scoring.sql import reduced_select, segments_select
-from segmentation.segment_model import DenseLayer, SegmentModel, reducer_layers, reorder_by_id
+from segmentation.scoring.spark import reduce_frame, segment_frame
 
 #: MLlib k-means restarts of each k of the elbow curve (the final fit makes N_INIT, as on
 #: DuckDB): each restart is a few Spark jobs per iteration, and the curve only picks k.
 SPARK_ELBOW_N_INIT = 1
+
+
 _VECTOR = "vector"
+
+
 #: Resolution of the hash samples: a share is rounded to 1 / _SAMPLE_BUCKETS.
 _SAMPLE_BUCKETS = 1_000_000
-
-
-def _rendered_sql(frame: Any, render: Callable[[str], str]) -> Any:
-    """The Spark DataFrame of the SQL ``render(view)`` gives over ``frame`` registered as
-    the temporary view ``view`` (a fresh name; Spark analyses the query at once, so the
-    DataFrame keeps its plan whatever happens to the view later)."""
-    view = f"segmentation_scoring_{uuid.uuid4().hex}"
-    frame.createOrReplaceTempView(view)
-    return frame.sparkSession.sql(render(view))
-
-
-def reduce_frame(features: Any, model: SegmentModel) -> Any:
-    """``customer_features_reduced`` on Spark: ``customer_id, split, component_1..d`` of
-    every row of ``features``, computed on the executors by the SQL rendered from the
-    version's arrays (:func:`segmentation.scoring.sql.reduced_select`, as on DuckDB)."""
-    return _rendered_sql(features, lambda view: reduced_select(model, view, passthrough=["split"]))
-
-
-def segment_frame(reduced: Any, model: SegmentModel, model_version: int, names: dict[int, str]) -> Any:
-    """``customer_segments`` on Spark: every row of ``reduced`` assigned to the nearest
-    centroid on the executors by the rendered SQL
-    (:func:`segmentation.scoring.sql.segments_select`; the columns of :data:`SEGMENT_SCHEMA`)."""
-    return _rendered_sql(
-        reduced, lambda view: segments_select(model, view, model_version, names, passthrough=["split"])
-    )
 
 
 def _sample(frame: Any, n_rows: int, sample_size: int, seed: int) -> Any:
@@ -205,11 +183,6 @@ def _kmeans(vectors: Any, k: int, seed: int, n_init: int) -> tuple[np.ndarray, f
     return best
 
 
-def _unnamed(n_segments: int) -> dict[int, str]:
-    """Placeholder segment names, for assignments made before the segments are named."""
-    return dict.fromkeys(range(1, n_segments + 1), "")
-
-
 def _nearest(values: np.ndarray, centres: np.ndarray) -> np.ndarray:
     return np.argmin(((values[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2), axis=1)
 
@@ -221,7 +194,7 @@ def _vectors(frame: Any, columns: Sequence[str]) -> Any:
 
 
 def elbow_curve_spark(reduced_train: Any, n_train: int, params: SegmentationParams) -> pd.DataFrame:
-    """The elbow table of :func:`segmentation.elbow.elbow_curve`, with MLlib k-means on a
+    """The elbow table of :func:`segmentation.fit.elbow.elbow_curve`, with MLlib k-means on a
     seeded sample of about ``elbow_sample_size`` train rows; the clustering scores of each
     k's labels are computed on the sample collected to the driver."""
     components = [name for name in reduced_train.columns if name.startswith(COMPONENT_PREFIX)]
@@ -260,7 +233,7 @@ def _split_quality_spark(reduced: Any, model: SegmentModel, params: Segmentation
     every row (on the executors)."""
     from pyspark.sql import functions as F  # noqa: N812
 
-    segments = segment_frame(reduced, model, 0, _unnamed(model.n_segments))
+    segments = segment_frame(reduced, model, 0, unnamed_segments(model.n_segments))
     stats = {
         row["split"]: row
         for row in segments.groupBy("split")
@@ -286,7 +259,7 @@ def _split_quality_spark(reduced: Any, model: SegmentModel, params: Segmentation
 def fit_version_spark(
     features: Any, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
 ) -> pa.Table:
-    """:func:`segmentation.registry.fit_version` on a Spark DataFrame of the features:
+    """:func:`segmentation.fit.versions.fit_version` on a Spark DataFrame of the features:
     the new version's registry row, fitted with Spark MLlib on the train split."""
     from pyspark.sql import functions as F  # noqa: N812
 
@@ -331,7 +304,7 @@ def fit_version_spark(
     logger.info(f"k-means k={n_segments} (Spark MLlib): fitted on {sampled}")
 
     # Train size and mean real feature values of each k-means label.
-    labelled = segment_frame(reduced_train, model.with_centroids(centroids), 0, _unnamed(n_segments))
+    labelled = segment_frame(reduced_train, model.with_centroids(centroids), 0, unnamed_segments(n_segments))
     by_label = (
         labelled.select("customer_id", (F.col("segment_id") - 1).alias("label"))
         .join(train, "customer_id")

@@ -1,6 +1,6 @@
 """The reducers the segment model can use between scaling and k-means.
 
-``pca`` (scikit-learn's PCA), ``autoencoder`` (:class:`~segmentation.autoencoder.
+``pca`` (scikit-learn's PCA), ``autoencoder`` (:class:`~segmentation.fit.autoencoder.
 AutoencoderReducer`, Keras) and ``none`` (identity: k-means on the scaled features) all
 share scikit-learn's transformer interface, so any of them sits in the same ``Pipeline``.
 """
@@ -14,6 +14,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from segmentation.params import ParameterError, SegmentationParams
+from segmentation.scoring.model import DenseLayer, SegmentModel
 
 #: PCA from the eigendecomposition of the features' covariance matrix: exact, and for
 #: many customers and few features far cheaper than an SVD of the whole matrix.
@@ -48,7 +49,7 @@ def make_reducer(name: str, n_dimensions: int, params: SegmentationParams) -> Tr
     if name == "pca":
         return PCA(n_components=n_dimensions, svd_solver=PCA_SOLVER, random_state=params.random_seed)
     if name == "autoencoder":
-        from segmentation.autoencoder import AutoencoderReducer  # TensorFlow only when asked for
+        from segmentation.fit.autoencoder import AutoencoderReducer  # TensorFlow only when asked for
 
         return AutoencoderReducer(
             n_components=n_dimensions,
@@ -86,3 +87,28 @@ def fit_reduction(train: np.ndarray, params: SegmentationParams, reducer: str | 
     check_n_dimensions(n_dimensions, train.shape[0], train.shape[1], params)
     reducer_step = make_reducer(name, n_dimensions, params).fit(scaled)
     return Pipeline([("scale", scaler), ("reduce", reducer_step)])
+
+
+def model_from_reduction(reduction: Pipeline, features: list[str], reducer: str) -> SegmentModel:
+    """The arrays of a fitted ``StandardScaler -> reducer`` pipeline (no centroids yet)."""
+    scaler = reduction.named_steps["scale"]
+    return SegmentModel(
+        features=tuple(features),
+        scaler_mean=np.asarray(scaler.mean_, dtype=np.float64),
+        scaler_scale=np.asarray(scaler.scale_, dtype=np.float64),
+        reducer=reducer,
+        layers=reducer_layers(reduction.named_steps["reduce"], reducer),
+    )
+
+
+def reducer_layers(step: object, reducer: str) -> tuple[DenseLayer, ...]:
+    """The dense layers of a fitted reducer (scikit-learn PCA, the autoencoder, or none)."""
+    if reducer == "pca":
+        return (DenseLayer(step.components_.T.copy(), -step.mean_ @ step.components_.T),)
+    if reducer == "autoencoder":
+        last = len(step.encoder_layers_) - 1
+        return tuple(
+            DenseLayer(kernel, bias, "linear" if position == last else "relu")
+            for position, (kernel, bias) in enumerate(step.encoder_layers_)
+        )
+    return ()

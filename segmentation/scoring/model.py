@@ -1,33 +1,23 @@
-"""Scale -> reduce -> k-means: the shared steps of fitting and scoring.
+"""A fitted segment model as plain numbers, and the numpy reference scoring.
 
-The segment model runs as dbt Python models, each a call into the package:
+A :class:`SegmentModel` is everything needed to give a customer a segment, as numeric
+arrays: the features it reads, the scaler's means and scales, the reducer as dense
+layers (PCA is one linear layer; the autoencoder's encoder is its dense layers; ``none``
+has none), and the centroids in the reduced space, row ``i`` being ``segment_id`` ``i + 1``.
+The registry (:mod:`segmentation.scoring.registry`) stores exactly these arrays, so a
+stored version scores new customers without refitting.
 
-1. ``segmentation_models`` (:func:`segmentation.registry.fit_version`) fits
-   ``StandardScaler -> reducer`` (PCA, autoencoder or none; see
-   :mod:`segmentation.reducers`) on the train split, runs the elbow method
-   (:mod:`segmentation.elbow`) to pick k, fits k-means, numbers and names the segments,
-   and stores the result as a new model version (with var ``refit: false`` it stores
-   nothing);
-2. ``customer_features_reduced`` reduces every customer with the version in use;
-3. ``customer_segments`` assigns every customer to the nearest centroid of that version.
-
-Steps 2 and 3 run in the database, as SQL rendered from the version's arrays
-(:mod:`segmentation.scoring.sql`); :func:`reduce_customers` and
-:func:`segment_customers` are the same computation with numpy, the reference the SQL is
-tested against.
-
-Segment numbering rule of a first version: k-means labels are arbitrary, so segments are
-numbered ``1..k`` by the number of train customers in them, largest first; ties (rare)
-are broken by the centroid coordinates in the reduced space, smallest first. Later
-versions keep the ids of the previous one (see :mod:`segmentation.segment_model`).
-
-Every fit depends on the order of its input rows (k-means++ and the autoencoder sample
-them), so the models read their inputs sorted by ``customer_id``.
+Builds score in the database with SQL rendered from these arrays
+(:mod:`segmentation.scoring.sql`); :func:`reduce_customers` and :func:`segment_customers`
+are the same computation with numpy, the reference the SQL is tested against. This module
+also holds what both sides check and return: the columns of ``customer_segments``
+(:data:`SEGMENT_SCHEMA`), the feature checks and :class:`SegmentationError`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,12 +25,92 @@ import pyarrow as pa
 
 from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.log import logger
-from segmentation.segment_model import SegmentModel
 
-#: k-means restarts of the segment model; the best of them (lowest inertia) is kept.
-N_INIT = 10
+#: Rows scored at a time: bounds the memory of the distance computation.
+SCORING_CHUNK_ROWS = 262_144
+
+
+#: Scoring more rows than this logs a progress line each time this many are done.
+PROGRESS_ROWS = 4 * SCORING_CHUNK_ROWS
+
+
+@dataclass(frozen=True)
+class DenseLayer:
+    """``activation(values @ kernel + bias)``; activation is ``linear`` or ``relu``."""
+
+    kernel: np.ndarray
+    bias: np.ndarray
+    activation: str = "linear"
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        values = values @ self.kernel + self.bias
+        return np.maximum(values, 0.0) if self.activation == "relu" else values
+
+
+@dataclass(frozen=True)
+class SegmentModel:
+    """A fitted scaler, reducer and centroids, as arrays (see the module docstring)."""
+
+    features: tuple[str, ...]
+    scaler_mean: np.ndarray
+    scaler_scale: np.ndarray
+    reducer: str
+    layers: tuple[DenseLayer, ...]
+    #: k x d centroids in the reduced space; row i is segment_id i + 1.
+    centroids: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+
+    @property
+    def n_segments(self) -> int:
+        return int(self.centroids.shape[0])
+
+    def scale(self, matrix: np.ndarray) -> np.ndarray:
+        """Standardise raw feature values (columns in the order of ``features``)."""
+        return (matrix - self.scaler_mean) / self.scaler_scale
+
+    def reduce_scaled(self, scaled: np.ndarray) -> np.ndarray:
+        for layer in self.layers:
+            scaled = layer(scaled)
+        return scaled
+
+    def reduce(self, matrix: np.ndarray) -> np.ndarray:
+        """Reduced coordinates of raw feature values (columns in the order of ``features``)."""
+        return self.reduce_scaled(self.scale(matrix))
+
+    def assign(self, reduced: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest centroid of every row: ``segment_id`` (1..k), the distance to it, and
+        the confidence ``1 - nearest / second-nearest distance`` (0 on the boundary
+        between two segments, 1 at the centroid or when there is one segment).
+        Computed in chunks of :data:`SCORING_CHUNK_ROWS` rows."""
+        n_rows = len(reduced)
+        segment_ids = np.empty(n_rows, dtype=np.int32)
+        nearest = np.empty(n_rows, dtype=np.float64)
+        confidence = np.empty(n_rows, dtype=np.float64)
+        for start in range(0, n_rows, SCORING_CHUNK_ROWS):
+            chunk = reduced[start : start + SCORING_CHUNK_ROWS]
+            distances = np.sqrt(((chunk[:, None, :] - self.centroids[None, :, :]) ** 2).sum(axis=2))
+            order = np.argsort(distances, axis=1, kind="stable")
+            rows = np.arange(len(chunk))
+            first = distances[rows, order[:, 0]]
+            segment_ids[start : start + len(chunk)] = order[:, 0] + 1
+            nearest[start : start + len(chunk)] = first
+            if self.n_segments < 2:
+                confidence[start : start + len(chunk)] = 1.0
+            else:
+                second = distances[rows, order[:, 1]]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    confidence[start : start + len(chunk)] = np.where(second > 0, 1.0 - first / second, 0.0)
+            done = start + len(chunk)
+            if n_rows > PROGRESS_ROWS and (done % PROGRESS_ROWS == 0 or done == n_rows):
+                logger.info(f"assigning customers to segments: {done:,} of {n_rows:,}")
+        return segment_ids, nearest, confidence
+
+    def with_centroids(self, centroids: np.ndarray) -> SegmentModel:
+        return SegmentModel(self.features, self.scaler_mean, self.scaler_scale, self.reducer, self.layers, centroids)
+
+
 #: Prefix of the reduced coordinate columns: component_1, component_2, ...
 COMPONENT_PREFIX = "component_"
+
 
 SEGMENT_SCHEMA = pa.schema(
     [
@@ -93,51 +163,6 @@ def component_columns(frame: pd.DataFrame) -> list[str]:
     return sorted(names, key=lambda name: int(name[len(COMPONENT_PREFIX) :]))
 
 
-def train_mask(frame: pd.DataFrame) -> np.ndarray:
-    return frame["split"].to_numpy() == "train"
-
-
-def check_fit_size(n_segments: int, n_train: int) -> None:
-    """Stop early, with the counts, when the train split is too small for k segments."""
-    if n_train < n_segments:
-        raise SegmentationError(
-            f"only {n_train} customers in the train split, fewer than n_segments={n_segments}: "
-            "load more customers or ask for fewer segments."
-        )
-
-
-def varying_features(train: np.ndarray, names: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
-    """Which features vary on the train rows. A constant feature (for example one made
-    from a column that is empty for every customer) says nothing about behaviour: it is
-    left out of clustering, with a warning in the build output."""
-    return varying_by_range(np.ptp(train, axis=0) if len(train) else None, names)
-
-
-def varying_by_range(ranges: np.ndarray | None, names: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
-    """:func:`varying_features` from each feature's range (max - min) on the train rows
-    (None when there are no train rows)."""
-    varies = ranges > 0 if ranges is not None else np.ones(len(names), dtype=bool)
-    constant = [name for name, keep in zip(names, varies, strict=True) if not keep]
-    if constant:
-        logger.warning(f"constant features left out of clustering (same value for every train customer): {constant}")
-    if not varies.any():
-        raise SegmentationError(
-            "every clustering feature is constant on the train split: these customers cannot be told apart. "
-            "Check the customers file: are the amount and frequency columns filled?"
-        )
-    return varies
-
-
-def usable_feature_matrix(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The clustering features that vary on the train split, for every row of
-    ``features``; the train mask; and the names of the features kept."""
-    matrix = feature_matrix(features)
-    is_train = train_mask(features)
-    varies = varying_features(matrix[is_train])
-    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
-    return (matrix if varies.all() else matrix[:, varies]), is_train, names
-
-
 def _text_column(values: pd.Series) -> pa.Array:
     """A text column as Arrow; pandas' Arrow-backed strings pass without a copy to Python
     objects."""
@@ -156,24 +181,6 @@ def reduce_customers(features: pd.DataFrame, model: SegmentModel | None) -> pa.T
     columns = {"customer_id": _text_column(features["customer_id"]), "split": _text_column(features["split"])}
     columns.update({f"{COMPONENT_PREFIX}{i + 1}": reduced[:, i] for i in range(reduced.shape[1])})
     return pa.table(columns)
-
-
-def segment_numbering(train_labels: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """``numbering[label]`` is the segment_id (1..k) of k-means label ``label``.
-
-    Largest segment (by train customers) first; ties by centroid coordinates.
-    """
-    return numbering_by_size(np.bincount(train_labels, minlength=centroids.shape[0]), centroids)
-
-
-def numbering_by_size(sizes: np.ndarray, centroids: np.ndarray) -> np.ndarray:
-    """:func:`segment_numbering` from the train size of each label (``sizes[label]``)."""
-    n_clusters = centroids.shape[0]
-    # np.lexsort sorts by the last key first: size (descending), then each coordinate.
-    order = np.lexsort((*tuple(centroids[:, ::-1].T), -sizes))
-    numbering = np.empty(n_clusters, dtype=np.int32)
-    numbering[order] = np.arange(1, n_clusters + 1, dtype=np.int32)
-    return numbering
 
 
 def segment_customers(
@@ -206,14 +213,3 @@ def segment_customers(
         },
         schema=SEGMENT_SCHEMA,
     )
-
-
-def selected_n_segments(elbow: pd.DataFrame) -> int:
-    """The k marked ``is_selected`` in the elbow table (0 for an empty table, as in
-    ``dbt build --empty``)."""
-    if elbow.empty:
-        return 0
-    selected = elbow.loc[elbow["is_selected"], "k"]
-    if len(selected) != 1:
-        raise SegmentationError(f"segment_elbow must mark exactly one selected k, found {len(selected)}")
-    return int(selected.iloc[0])

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.pipeline import check_feature_columns, check_finite_counts
+from segmentation.scoring.model import check_feature_columns, check_finite_counts
 
 
 @dataclass(frozen=True)

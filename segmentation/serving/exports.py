@@ -2,7 +2,7 @@
 
 In a dbt build the files go to the build workspace's ``exports/`` folder (see
 :func:`staged_exports_folder`); the publish step moves them into the published build,
-where readers find them through the ``export_path`` link (:mod:`segmentation.publish`).
+where readers find them through the ``export_path`` link (:mod:`segmentation.serving.publish`).
 
 Each table is written to a temporary file in the export folder, then moved over the old
 file with ``os.replace``, which is atomic on one file system: a reader (a BI tool, DuckDB,
@@ -77,7 +77,7 @@ def export_marts(
 def staged_exports_folder(connection: Any) -> Path | None:
     """The build workspace's exports folder of the DuckDB database ``connection`` is in
     (emptied for this build), or None when that database is not a build workspace."""
-    from segmentation.publish import BuildArea, PublishError
+    from segmentation.serving.publish import BuildArea, PublishError
 
     ((database,),) = connection.execute(
         "select path from duckdb_databases() where database_name = current_database()"

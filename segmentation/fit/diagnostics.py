@@ -19,15 +19,15 @@ from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.feature_table import FeatureTable, feature_table, relation_source
+from segmentation.fit.metrics import clustering_scores, kmeans_sample, segment_quality
+from segmentation.fit.pipeline import N_INIT, train_mask, usable_feature_matrix
+from segmentation.fit.reducers import PCA_SOLVER, components_kept, fit_reduction
+from segmentation.fit.versions import fit_sample_size
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores, kmeans_sample, segment_quality
 from segmentation.params import REDUCERS, SegmentationParams
-from segmentation.pipeline import N_INIT, component_columns, train_mask, usable_feature_matrix
-from segmentation.reducers import PCA_SOLVER, components_kept, fit_reduction
-from segmentation.registry import fit_sample_size
 from segmentation.relations import frame_to_arrow
-from segmentation.segment_model import SegmentModel
+from segmentation.scoring.features import FeatureTable, feature_table, relation_source
+from segmentation.scoring.model import SegmentModel, component_columns
 
 PCA_COMPONENTS_SCHEMA = pa.schema(
     [
@@ -98,7 +98,7 @@ def pca_components(
     explained and cumulative explained variance. The PCA is of the train features that
     ``model`` (the version this build fitted) clusters, standardised with its scaler, on
     the seeded sample of train customers the fit reads (at most ``kmeans_sample_size``;
-    see :func:`segmentation.registry.fit_version`). ``features``: pandas, or a DuckDB
+    see :func:`segmentation.fit.versions.fit_version`). ``features``: pandas, or a DuckDB
     relation on ``connection``."""
     with feature_table(features, connection) as table:
         if table.is_empty():
@@ -273,7 +273,7 @@ def segment_quality_by_split(
     segmented: pd.DataFrame | Any, params: SegmentationParams, connection: Any = None
 ) -> pa.Table:
     """One row per segment and split: how crisp the segment is (see
-    :func:`segmentation.metrics.segment_quality`). Centroids are the means of the
+    :func:`segmentation.fit.metrics.segment_quality`). Centroids are the means of the
     segment's train customers in the reduced space. Counts and distances are over every
     customer (DuckDB); the mean silhouette on a seeded sample of at most
     ``silhouette_sample_size`` customers of each split."""

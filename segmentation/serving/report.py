@@ -5,7 +5,7 @@ report always matches the tables. Figures are drawn with matplotlib, saved as PN
 beside the HTML (for slides) and inlined in it as base64 images: the file has no script,
 no stylesheet and no image to fetch, so it works offline and can be mailed as it is.
 
-    python -m segmentation.report --database warehouse/segmentation.duckdb --out reports
+    python -m segmentation.serving.report --database warehouse/segmentation.duckdb --out reports
 """
 
 from __future__ import annotations

@@ -50,6 +50,14 @@ import duckdb
 
 from segmentation.log import logger
 
+DEFAULT_WAREHOUSE = Path("warehouse/segmentation.duckdb")
+
+
+def warehouse_path() -> Path:
+    """The published warehouse readers open, as profiles.yml resolves it."""
+    return Path(os.environ.get("DBT_DUCKDB_PATH", DEFAULT_WAREHOUSE))
+
+
 BUILDS_SUFFIX = ".builds"
 WORKSPACE = "workspace"
 PUBLISHED = "published"
@@ -515,7 +523,7 @@ except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
 
 
 class Plugin(BasePlugin):
-    """dbt-duckdb plugin (``profiles.yml``: ``plugins: [{module: segmentation.publish}]``).
+    """dbt-duckdb plugin (``profiles.yml``: ``plugins: [{module: segmentation.serving.publish}]``).
 
     Before dbt opens the workspace: folders, the build lock, leftovers. On the connection:
     the SQL functions ``segmentation_publish_prepare(build_id, export_path)`` and
@@ -554,8 +562,6 @@ class Plugin(BasePlugin):
 
 
 def main(argv: list[str] | None = None) -> int:
-    from segmentation.query import warehouse_path
-
     parser = argparse.ArgumentParser(description="The published warehouse: its log, and rollback.")
     parser.add_argument("command", choices=["status", "rollback"])
     parser.add_argument("--database", type=Path, help="published DuckDB file (default: $DBT_DUCKDB_PATH or warehouse/)")

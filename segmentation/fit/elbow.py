@@ -17,11 +17,13 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.cluster import KMeans
 
+from segmentation.fit.metrics import clustering_scores, seeded_sample
+from segmentation.fit.pipeline import train_mask
 from segmentation.log import logger
-from segmentation.metrics import clustering_scores, seeded_sample
 from segmentation.params import SegmentationParams
-from segmentation.pipeline import component_columns, train_mask
 from segmentation.relations import frame_to_arrow
+from segmentation.scoring.model import component_columns
+from segmentation.scoring.registry import ELBOW_SCHEMA
 
 #: k-means restarts at each k of the elbow curve.
 ELBOW_N_INIT = 4
@@ -116,20 +118,6 @@ def choose_n_segments(curve: pd.DataFrame, params: SegmentationParams, knee: int
         f"n_segments auto: the elbow curve has no knee; falling back to k={best}, the k with the highest silhouette"
     )
     return best
-
-
-ELBOW_SCHEMA = pa.schema(
-    [
-        ("k", pa.int32()),
-        ("inertia", pa.float64()),
-        ("silhouette", pa.float64()),
-        ("davies_bouldin", pa.float64()),
-        ("calinski_harabasz", pa.float64()),
-        ("is_knee", pa.bool_()),
-        ("is_selected", pa.bool_()),
-        ("elbow_sample_size", pa.int64()),
-    ]
-)
 
 
 def elbow_table(reduced: pd.DataFrame, params: SegmentationParams) -> pa.Table:

@@ -1,0 +1,67 @@
+"""How customers move between the two latest stored model versions.
+
+Both versions score the current customers with the rendered SQL, and DuckDB counts the
+(from segment, to segment) pairs: the ``segment_transitions`` table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from segmentation.log import logger
+from segmentation.relations import frame_to_arrow
+from segmentation.scoring.features import feature_table
+from segmentation.scoring.registry import load_model, segment_names
+from segmentation.scoring.sql import score_select
+
+TRANSITIONS_SCHEMA = pa.schema(
+    [
+        ("from_model_version", pa.int32()),
+        ("from_segment_id", pa.int32()),
+        ("from_segment_name", pa.string()),
+        ("to_model_version", pa.int32()),
+        ("to_segment_id", pa.int32()),
+        ("to_segment_name", pa.string()),
+        ("customer_count", pa.int64()),
+        ("share_of_from_segment", pa.float64()),
+    ]
+)
+
+
+def segment_transitions(features: pd.DataFrame | Any, registry: pd.DataFrame, connection: Any = None) -> pa.Table:
+    """How the current customers move between the two latest stored versions: each is
+    scored with both (by DuckDB, with the rendered SQL) and the pairs (from segment, to
+    segment) are counted. Empty with fewer than two versions. ``features`` is a DuckDB
+    relation on ``connection`` or a pandas DataFrame."""
+    if len(registry) < 2:
+        return TRANSITIONS_SCHEMA.empty_table()
+    older, newer = sorted(int(version) for version in registry["model_version"])[-2:]
+    with feature_table(features, connection) as table:
+        if table.is_empty():
+            return TRANSITIONS_SCHEMA.empty_table()
+        scored = {
+            version: score_select(
+                load_model(registry, version), table.source, version, segment_names(registry, version)
+            )
+            for version in (older, newer)
+        }
+        counts = table.frame(
+            "select older.segment_id as from_segment_id, newer.segment_id as to_segment_id, count(*) as customer_count "
+            f"from ({scored[older]}) as older inner join ({scored[newer]}) as newer using (customer_id) "
+            "group by all order by from_segment_id, to_segment_id"
+        )
+    from_totals = counts.groupby("from_segment_id")["customer_count"].transform("sum")
+    counts["share_of_from_segment"] = counts["customer_count"] / from_totals
+    counts["from_model_version"] = older
+    counts["to_model_version"] = newer
+    counts["from_segment_name"] = counts["from_segment_id"].map(segment_names(registry, older))
+    counts["to_segment_name"] = counts["to_segment_id"].map(segment_names(registry, newer))
+    kept = counts.loc[counts["from_segment_id"] == counts["to_segment_id"], "customer_count"].sum()
+    logger.info(
+        f"segment transitions {older} -> {newer}: "
+        f"{kept / counts['customer_count'].sum():.1%} of customers keep their segment_id"
+    )
+    return frame_to_arrow(counts, TRANSITIONS_SCHEMA)
