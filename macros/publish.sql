@@ -1,7 +1,7 @@
 {#-
     Write, audit, publish (on-run-end). dbt builds and tests in the workspace; only a whole
-    `dbt build` in which every node passed is published: its tables are copied into a new
-    DuckDB file and readers are switched to it in one atomic step by the Python side
+    `dbt build` in which every node passed is published: the workspace's DuckDB file is
+    copied into a new build folder and readers are switched to it in one atomic step by the Python side
     (segmentation/serving/publish.py, whose plugin registers the two SQL functions called here).
     Anything else (a failure, a partial --select, --empty, dbt run/test/seed) publishes
     nothing and says why: readers keep the last published build.
@@ -13,7 +13,7 @@
         {%- if blocker -%}
             {{ log("Not published: " ~ blocker ~ ". Readers keep the last published build; this run's tables are in the workspace " ~ target.path ~ ".", info=true) }}
         {%- else -%}
-            {%- do _publish(_published_tables()) -%}
+            {%- do _publish() -%}
         {%- endif -%}
     {%- endif -%}
     {#- A hook must render to SQL: a no-op statement. -#}
@@ -55,34 +55,14 @@
 {% endmacro %}
 
 
-{% macro _published_tables() %}
-    {#- Every table of the workspace: this build's models and seeds, and the tables of
-        models this build left disabled (pca_components after a refit false build), as
-        readers found them before. dbt's own transient tables are left out. -#}
-    {%- set tables = run_query(
-        "select table_name from information_schema.tables where table_catalog = "
-        ~ sql_string_literal(target.database) ~ " and table_schema = " ~ sql_string_literal(target.schema)
-        ~ " and table_type = 'BASE TABLE' and not regexp_matches(table_name, '__dbt_(tmp|backup)')"
-        ~ " order by table_name"
-    ) -%}
-    {{ return(tables.columns[0].values()) }}
-{% endmacro %}
-
-
-{% macro _publish(tables) %}
-    {%- set new_file = run_query(
+{% macro _publish() %}
+    {#- The Python side copies the workspace's DuckDB file into a new build folder
+        (prepare), then adds the publish log and the exports and switches readers to it
+        (commit). -#}
+    {%- do run_query(
         "select segmentation_publish_prepare(" ~ sql_string_literal(invocation_id) ~ ", "
         ~ sql_string_literal(var('export_path')) ~ ")"
-    ).columns[0].values()[0] -%}
-    {%- do run_query("attach " ~ sql_string_literal(new_file) ~ " as segmentation_publish_target") -%}
-    {%- for table in tables -%}
-        {%- do run_query(
-            "create table segmentation_publish_target.main." ~ adapter.quote(table)
-            ~ " as select * from " ~ adapter.quote(target.database) ~ "." ~ adapter.quote(target.schema)
-            ~ "." ~ adapter.quote(table)
-        ) -%}
-    {%- endfor -%}
-    {%- do run_query("detach segmentation_publish_target") -%}
+    ) -%}
     {%- do run_query(
         "select segmentation_publish_commit(" ~ sql_string_literal(invocation_id) ~ ", "
         ~ sql_string_literal(var('export_path')) ~ ")"

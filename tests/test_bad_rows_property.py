@@ -304,16 +304,18 @@ class CompiledPipeline:
             and node["depends_on"]["nodes"]
             and set(node["depends_on"]["nodes"]) <= set(keys)
         ]
-        # The contracts' not_null constraints, which a copy of the SQL does not carry:
-        # checked as queries, like the data tests.
+        # The contracts' not_null and check constraints, which a copy of the SQL does not
+        # carry: checked as queries, like the data tests (a check fails on false, not null).
         tests += [
             (
-                f"not_null constraint {nodes[key]['name']}.{name}",
-                f"select 1 from {nodes[key]['relation_name']} where {name} is null",
+                f"{constraint['type']} constraint {nodes[key]['name']}.{name}",
+                f"select 1 from {nodes[key]['relation_name']} where "
+                + (f"{name} is null" if constraint["type"] == "not_null" else f"not ({constraint['expression']})"),
             )
             for key in keys
             for name, column in nodes[key]["columns"].items()
-            if any(constraint["type"] == "not_null" for constraint in column.get("constraints", []))
+            for constraint in column.get("constraints", [])
+            if constraint["type"] in ("not_null", "check")
         ]
         assert len(tests) > 50, "the data tests of the staging and intermediate models were not found"
         return cls(models, tests, source_path)

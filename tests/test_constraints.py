@@ -1,7 +1,7 @@
 """Every guarantee that replaced a per-column data test still fails the build.
 
-SQL tables enforce their contracts' constraints (not_null, primary_key, unique) as
-DuckDB writes them; each Python model has one column_checks test (tests/generic). One
+SQL tables enforce their contracts' constraints (not_null, check, primary_key, unique)
+as DuckDB writes them; each Python model has one column_checks test (tests/generic). One
 demo build, then, in its build workspace (nothing of it is published):
 
 - every constraint of every contracted table is broken by an insert, which DuckDB refuses
@@ -154,6 +154,21 @@ def constraints_of(node: dict) -> list[tuple[str, tuple[str, ...]]]:
     return found + [(constraint["type"], tuple(constraint["columns"])) for constraint in node["constraints"]]
 
 
+def check_expression(node: dict, column: str) -> str:
+    constraints = node["columns"][column]["constraints"]
+    (expression,) = [constraint["expression"] for constraint in constraints if constraint["type"] == "check"]
+    return expression
+
+
+def out_of_range(expression: str) -> str:
+    """A value that breaks a column's check constraint: the project writes them as
+    ``<column> >= <min>``, ``<column> <= <max>`` or ``<column> between <min> and <max>``."""
+    if match := re.fullmatch(r"\w+ (?:>= (\S+)|between \S+ and (\S+)|<= (\S+))", expression):
+        at_least, between_max, at_most = match.groups()
+        return f"{at_least} - 1" if at_least is not None else f"{between_max or at_most} + 1"
+    raise AssertionError(f"check constraint {expression!r}: write it as >=, <= or between (see out_of_range)")
+
+
 def test_the_contracted_models_are_the_sql_tables(built):
     _, _, manifest = built
     nodes = model_nodes(manifest)
@@ -179,6 +194,8 @@ def bad_row(node: dict, kind: str, columns: tuple[str, ...]) -> str:
     replaced = {column: f"cast(-1 as {node['columns'][column]['data_type']})" for column in sorted(other_keys)}
     if kind == "not_null":
         replaced[columns[0]] = "null"
+    if kind == "check":
+        replaced[columns[0]] = out_of_range(check_expression(node, columns[0]))
     replace = (
         f" replace ({', '.join(f'{value} as {column}' for column, value in replaced.items())})" if replaced else ""
     )
@@ -188,8 +205,9 @@ def bad_row(node: dict, kind: str, columns: tuple[str, ...]) -> str:
 
 @pytest.mark.parametrize("model", CONTRACTED)
 def test_every_constraint_of_a_contracted_table_refuses_a_bad_row(built, model):
-    """A row with a null in a not_null column, or a copy of a row (same key), is refused by
-    the table dbt built, with an error naming the column."""
+    """A row with a null in a not_null column, a value out of a check constraint's range, or
+    a copy of a row (same key), is refused by the table dbt built, with an error naming the
+    column."""
     _, workspace, manifest = built
     node = model_nodes(manifest)[model]
     constraints = constraints_of(node)
@@ -205,6 +223,9 @@ def test_every_constraint_of_a_contracted_table_refuses_a_bad_row(built, model):
             message = str(refused.value)
             if kind == "not_null":
                 assert re.search(rf'NOT NULL constraint failed: {model}\."?{columns[0]}\b', message), (columns, message)
+            elif kind == "check":
+                assert f"CHECK constraint failed on table {model}" in message, message
+                assert columns[0] in message, message
             else:
                 # A key already committed: "Duplicate key "<column>: <value>" violates ...";
                 # one inserted in this transaction: "PRIMARY KEY or UNIQUE constraint violation".

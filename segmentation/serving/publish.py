@@ -16,9 +16,9 @@ build has passed every model and test, in one atomic step. For a published path 
       build.lock                   held by the dbt process using the workspace (its PID inside)
 
 The publish step (``macros/publish.sql``, dbt's ``on-run-end``) runs only after a whole
-``dbt build`` in which every node passed. It asks :func:`prepare` for a new folder,
-copies every table of the project into a new DuckDB file there (SQL, in dbt's
-connection), and calls :func:`commit`: the file gets its ``publish_log`` table, the
+``dbt build`` in which every node passed. :func:`prepare` makes a new folder and copies
+the workspace's DuckDB file into it (its bytes: see :func:`prepare`), and
+:func:`commit` finishes it: the file gets its ``publish_log`` table, the
 exports move in beside it, the folder is renamed into place and ``current`` is replaced
 by a new link with ``os.replace`` (atomic on POSIX). A reader that already opened the
 published file keeps reading its build (DuckDB resolves the links when it opens a file,
@@ -207,17 +207,24 @@ def remove_leftovers(area: BuildArea) -> list[Path]:
 
 
 def prepare(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> Path:
-    """A new, empty folder for build ``build_id``; the DuckDB file to copy the tables into.
+    """A new folder for build ``build_id`` holding a copy of the workspace's DuckDB file;
+    the copy's path.
 
-    Everything that could stop the publish is checked here, before anything is copied:
-    after the switch in :func:`commit` nothing may fail."""
+    The copy is of the file's bytes (and of its write-ahead log, if any), not of its
+    tables one by one: every committed change of the build is in one or the other, and
+    nothing writes to the workspace while the ``on-run-end`` hook runs, so the copy is the
+    build's state, made at the speed of the disk instead of re-compressing every table
+    (60 s at 10 million customers). Everything that could stop the publish is checked
+    here, before anything is copied: after the switch in :func:`commit` nothing may fail."""
     _check_build_id(build_id)
     acquire_build_lock(area)
     check_export_path(area, export_path)
     remove_leftovers(area)
     folder = area.builds / (build_id + TEMPORARY_SUFFIX)
     folder.mkdir(parents=True)
-    return folder / area.published.name
+    database = folder / area.published.name
+    _copy_database(area.workspace, database)
+    return database
 
 
 def commit(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> dict:
@@ -238,6 +245,7 @@ def commit(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> di
     previous = area.current_build_id()
     history = [row for row in read_log(area) if row.get("action") == "publish"]
     with duckdb.connect(str(database)) as connection:
+        _drop_transient_tables(connection)
         entry = _entry(connection, build_id, previous, exports)
         _write_publish_log(connection, [*history, entry])
     (staging / ENTRY_FILE).write_text(json.dumps(entry, indent=2) + "\n")
@@ -377,6 +385,16 @@ def _append_log(area: BuildArea, row: dict) -> None:
         file.write(json.dumps(row) + "\n")
         file.flush()
         os.fsync(file.fileno())
+
+
+def _drop_transient_tables(connection) -> None:
+    """dbt's own transient relations (``__dbt_tmp``, ``__dbt_backup``), which a build
+    leaves only if it was stopped; readers never get them."""
+    for name, kind in connection.execute(
+        "select table_name, table_type from information_schema.tables"
+        " where table_schema = 'main' and regexp_matches(table_name, '__dbt_(tmp|backup)')"
+    ).fetchall():
+        connection.execute(f'drop {"view" if kind == "VIEW" else "table"} "{name}"')
 
 
 def _entry(connection, build_id: str, previous: str | None, exports: Path) -> dict:
