@@ -19,7 +19,7 @@
 {% macro _var_error(name, value, accepted) %}
     {{ exceptions.raise_compiler_error(
         "var " ~ name ~ " must be " ~ accepted ~ ", got '" ~ value ~ "'. Set it with: dbt build --vars '{"
-        ~ name ~ ": ...}' (see README.md, Parameters)."
+        ~ name ~ ": ...}' (see docs/parameters.md)."
     ) }}
 {% endmacro %}
 

@@ -42,6 +42,7 @@ CONTRACTED = (
     "rpt_feature_summary",
     "rpt_feature_correlations",
     "rpt_segment_distributions",
+    "metricflow_time_spine",
 )
 
 #: The SQL tables with a row per customer: their keys are column_checks, not primary_key.

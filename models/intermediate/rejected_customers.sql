@@ -1,5 +1,6 @@
--- Source rows that cannot be used, with the reason and the original raw text of every
--- column, so that they can be fixed at the source and reloaded.
+-- Source rows that cannot be used (the rows of stg_customers with a rejection_reason),
+-- with the reason and the original raw text of every column, so that they can be fixed
+-- at the source and reloaded. Intermediate, not staging: it reads stg_customers.
 
 with
 
