@@ -362,7 +362,7 @@ def test_a_failing_test_publishes_nothing_and_make_rollback_restores_the_previou
 # SIGKILL points: seeded fractions of a build's duration, the moment the publish step's
 # new folder appears (the tables being copied), and named points inside commit().
 KILL_SEED = 2026
-TIMED_KILLS = 4
+TIMED_KILLS = 2
 PUBLISH_POINTS = ("before_exports", "before_rename", "before_switch", "after_switch")
 
 
@@ -421,4 +421,4 @@ def test_sigkill_at_any_moment_leaves_a_whole_published_build_and_the_next_build
     logged = [row["build_id"] for row in publish.read_log(area)]
     assert len(logged) == len(set(logged))
     assert current_build(final) == logged[-1]
-    assert killed >= 8, seen  # builds that died by SIGKILL, not builds that finished first
+    assert killed >= 6, seen  # builds that died by SIGKILL, not builds that finished first
