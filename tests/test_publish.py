@@ -35,13 +35,16 @@ BI_TABLES = ("dim_customers", "customer_segments", "fct_campaign_audience", "dim
 
 
 def fake_build(area: BuildArea, build_id: str, model_version: int, customers: int = 5) -> dict:
-    """What the dbt publish step does, with a tiny dim_customers and one export."""
-    database = publish.prepare(area, build_id, area.published.parent / "exports")
-    with duckdb.connect(str(database)) as connection:
+    """What a build and the dbt publish step do, with a tiny dim_customers and one export:
+    the table is written into the workspace, which prepare copies."""
+    with duckdb.connect(str(area.workspace)) as connection:
         connection.execute(
-            f"create table dim_customers as select 'C' || range as customer_id, {model_version} as model_version "
-            f"from range({customers})"
+            "create or replace table dim_customers as select 'C' || range as customer_id, "
+            f"{model_version} as model_version from range({customers})"
         )
+    database = publish.prepare(area, build_id, area.published.parent / "exports")
+    with duckdb.connect(str(database), read_only=True) as connection:
+        assert connection.execute("select max(model_version) from dim_customers").fetchone()[0] == model_version
     area.staged_exports.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as connection:
         connection.execute(
@@ -182,9 +185,9 @@ def test_the_exports_link_resolves_when_its_folder_is_reached_through_a_link(are
     real = tmp_path / "nas" / "deep"
     real.mkdir(parents=True)
     (tmp_path / "bi").symlink_to(real)
-    database = publish.prepare(area, "b1", tmp_path / "bi" / "exports")
-    with duckdb.connect(str(database)) as connection:
+    with duckdb.connect(str(area.workspace)) as connection:
         connection.execute("create table dim_customers as select 'C1' as customer_id, 1 as model_version")
+    publish.prepare(area, "b1", tmp_path / "bi" / "exports")
     area.staged_exports.mkdir(parents=True, exist_ok=True)
     (area.staged_exports / "dim_segments.parquet").write_bytes(b"PAR1")
     publish.commit(area, "b1", tmp_path / "bi" / "exports")

@@ -220,6 +220,8 @@ def prepare(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> P
     acquire_build_lock(area)
     check_export_path(area, export_path)
     remove_leftovers(area)
+    if not area.workspace.is_file():
+        raise PublishError(f"nothing to publish: the build workspace {area.workspace} does not exist")
     folder = area.builds / (build_id + TEMPORARY_SUFFIX)
     folder.mkdir(parents=True)
     database = folder / area.published.name
