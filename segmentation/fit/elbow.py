@@ -26,7 +26,7 @@ from segmentation.scoring.model import component_columns
 from segmentation.scoring.registry import ELBOW_SCHEMA
 
 #: k-means restarts at each k of the elbow curve.
-ELBOW_N_INIT = 4
+ELBOW_N_INIT = 2
 
 
 def _local_extrema(values: np.ndarray, comparator: np.ufunc) -> np.ndarray:
