@@ -46,7 +46,7 @@ def segment_profiles(scaled: np.ndarray, labels: np.ndarray, n_segments: int) ->
 
 
 #: k-means restarts of the segment model; the best of them (lowest inertia) is kept.
-N_INIT = 4
+N_INIT = 10
 
 
 def train_mask(frame: pd.DataFrame) -> np.ndarray:
