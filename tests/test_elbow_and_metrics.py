@@ -176,6 +176,26 @@ def test_segment_quality_by_split_has_each_segment_and_split(blobs_build):
     assert quality["customer_count"].sum() == 1000
 
 
+def test_whole_table_statistics_equal_numpy(blobs_build):
+    """Counts, distances to the train centroids (mean, p90) and inertia, computed by DuckDB
+    over every customer, equal the same computation in numpy."""
+    _, segmented, elbow, params, _ = blobs_build
+    quality = segment_quality_by_split(segmented, params).to_pandas().set_index(["segment_id", "split"])
+    metrics = segmentation_metrics(segmented, elbow, params, "pca").to_pandas().iloc[0]
+    components = [column for column in segmented.columns if column.startswith("component_")]
+    train = segmented[segmented["split"] == "train"]
+    centroids = train.groupby("segment_id")[components].mean()
+    distance = np.sqrt(((segmented[components] - centroids.loc[segmented["segment_id"]].to_numpy()) ** 2).sum(axis=1))
+    for (segment_id, split), rows in segmented.assign(distance=distance).groupby(["segment_id", "split"]):
+        row = quality.loc[(segment_id, split)]
+        assert row["customer_count"] == len(rows)
+        assert row["mean_distance_to_centroid"] == pytest.approx(rows["distance"].mean(), rel=1e-9)
+        assert row["p90_distance_to_centroid"] == pytest.approx(np.quantile(rows["distance"], 0.9), rel=1e-9)
+    for split in ("train", "test"):
+        in_split = (segmented["split"] == split).to_numpy()
+        assert metrics[f"{split}_inertia"] == pytest.approx(float((distance[in_split] ** 2).sum()), rel=1e-9)
+
+
 def test_pca_components_table(blobs_build):
     features, *_, model = blobs_build
     table = pca_components(features, SegmentationParams(n_components=3), model).to_pandas()

@@ -176,27 +176,29 @@ def _sampled_values(sample: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.nd
 
 
 def _segment_stats(table: FeatureTable, components: list[str]) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
-    """Over every customer, by DuckDB: the segment ids found on train, their centroids
-    (the means of the train members, in the reduced space), and per split and segment
-    the customer count and the mean, 90th percentile (linear interpolation) and sum of
-    squares of the distance to the segment's train centroid."""
+    """Over every customer, by DuckDB in one query (two scans): the segment ids found on
+    train, their centroids (the means of the train members, in the reduced space), and per
+    split and segment the customer count, the mean, 90th percentile (linear interpolation)
+    and sum of squares of the distance to the segment's train centroid, and the smallest
+    ``model_version``."""
     means = ", ".join(f"avg({column}) as {column}" for column in components)
-    centroids = table.frame(
-        f"select segment_id, {means} from {table.source} as segmented where split = 'train' "
-        "group by segment_id order by segment_id"
-    )
     squares = " + ".join(f"(segmented.{c} - centroids.{c}) * (segmented.{c} - centroids.{c})" for c in components)
+    centroid_columns = ", ".join(f"any_value(centroids.{c}) as centroid_{c}" for c in components)
     stats = table.frame(
         f"with centroids as (select segment_id, {means} from {table.source} as segmented where split = 'train' "
-        "group by segment_id), "
-        f"distances as (select segmented.split, segmented.segment_id, sqrt({squares}) as distance "
-        f"from {table.source} as segmented left join centroids using (segment_id)) "
-        "select split, segment_id, count(*) as customer_count, avg(distance) as mean_distance_to_centroid, "
-        "quantile_cont(distance, 0.9) as p90_distance_to_centroid, sum(distance * distance) as inertia "
-        "from distances group by split, segment_id order by split, segment_id"
+        "group by segment_id) "
+        "select segmented.split, segmented.segment_id, count(*) as customer_count, "
+        f"avg(sqrt({squares})) as mean_distance_to_centroid, "
+        f"quantile_cont(sqrt({squares}), 0.9) as p90_distance_to_centroid, sum({squares}) as inertia, "
+        f"min(segmented.model_version) as model_version, count(centroids.segment_id) > 0 as has_centroid, "
+        f"{centroid_columns} "
+        f"from {table.source} as segmented left join centroids using (segment_id) "
+        "group by segmented.split, segmented.segment_id order by segmented.split, segmented.segment_id"
     )
-    ids = centroids["segment_id"].to_numpy()
-    return ids, centroids[components].to_numpy(dtype=np.float64).reshape(len(ids), len(components)), stats
+    with_centroid = stats.loc[stats["has_centroid"]].drop_duplicates("segment_id").sort_values("segment_id")
+    ids = with_centroid["segment_id"].to_numpy()
+    centroids = with_centroid[[f"centroid_{c}" for c in components]].to_numpy(dtype=np.float64)
+    return ids, centroids.reshape(len(ids), len(components)), stats
 
 
 def _segmented_components(table: FeatureTable) -> list[str]:
@@ -230,7 +232,7 @@ def segmentation_metrics(
             return SEGMENTATION_METRICS_SCHEMA.empty_table()
         components = _segmented_components(table)
         ids, _, stats = _segment_stats(table, components)
-        model_version = table.sql(f"select min(model_version) from {table.source} as segmented").fetchall()[0][0]
+        model_version = stats["model_version"].min()
         sample = table.split_samples(
             [*components, "segment_id"], max(params.kmeans_sample_size, len(ids)), params.random_seed
         )
