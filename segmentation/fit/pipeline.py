@@ -36,15 +36,6 @@ def fit_kmeans(reduced_train: np.ndarray, n_segments: int, n_init: int, random_s
     return KMeans(n_clusters=n_segments, n_init=n_init, random_state=random_seed).fit(reduced_train).cluster_centers_
 
 
-def segment_profiles(scaled: np.ndarray, labels: np.ndarray, n_segments: int) -> np.ndarray:
-    """k x features: the mean scaled feature values of each label's rows (NaN when empty)."""
-    sums = np.zeros((n_segments, scaled.shape[1]))
-    np.add.at(sums, labels, scaled)
-    counts = np.bincount(labels, minlength=n_segments)[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return sums / counts
-
-
 #: k-means restarts of the segment model; the best of them (lowest inertia) is kept.
 N_INIT = 10
 

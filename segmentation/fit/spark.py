@@ -48,7 +48,7 @@ from segmentation.fit.naming import name_segments
 from segmentation.fit.pipeline import N_INIT, check_fit_size, varying_by_range
 from segmentation.fit.reducers import check_n_dimensions, components_kept, make_reducer, reducer_layers
 from segmentation.fit.segment_ids import reorder_by_id
-from segmentation.fit.version_row import FittedVersion, number_segments, registry_row, unnamed_segments
+from segmentation.fit.version_row import FittedVersion, null_if_nan, number_segments, registry_row, unnamed_segments
 from segmentation.log import logger
 from segmentation.params import SegmentationParams
 from segmentation.relations import spark_to_arrow
@@ -252,7 +252,7 @@ def _split_quality_spark(reduced: Any, model: SegmentModel, params: Segmentation
                 _sample(rows, found["rows"], params.silhouette_sample_size, params.random_seed), components
             )
             silhouette = clustering_scores(values, model.assign(values)[0], len(values), params.random_seed)
-            quality[f"{split}_silhouette"] = None if np.isnan(silhouette["silhouette"]) else silhouette["silhouette"]
+            quality[f"{split}_silhouette"] = null_if_nan(silhouette["silhouette"])
     return quality
 
 

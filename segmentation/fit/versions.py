@@ -33,36 +33,36 @@ from segmentation.scoring.registry import REGISTRY_SCHEMA, version_in_use
 from segmentation.scoring.sql import score_select
 
 
-def _train_label_stats(table: FeatureTable, model: SegmentModel, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Over every train customer, computed by DuckDB with the rendered SQL: the size of
-    each k-means label (row ``label`` of ``model.centroids``) and its mean scaled
-    features (NaN for an empty label)."""
+def _whole_table_stats(
+    table: FeatureTable, model: SegmentModel, names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """One scoring pass over every customer, by DuckDB with the rendered SQL: the size of
+    each k-means label (row ``label`` of ``model.centroids``) on train, its mean scaled
+    features on train (NaN for an empty label), and the mean squared distance to the
+    nearest centroid per split (numbering the labels later moves no distance)."""
     n_segments = model.n_segments
-    labelled = score_select(
-        model,
-        f"(select * from {table.source} as features where split = 'train')",
-        0,
-        unnamed_segments(n_segments),
-        passthrough=names,
-    )
+    scored = score_select(model, table.source, 0, unnamed_segments(n_segments), passthrough=["split", *names])
     means = ", ".join(f"avg({name}) as {name}" for name in names)
     stats = table.frame(
-        f"select segment_id, count(*) as train_customers, {means} from ({labelled}) as labelled group by segment_id"
+        "select split, segment_id, count(*) as customers, "
+        f"sum(distance_to_centroid * distance_to_centroid) as squared_distances, {means} "
+        f"from ({scored}) as scored group by split, segment_id"
     )
-    stats = stats.set_index(stats["segment_id"] - 1).reindex(range(n_segments))
-    sizes = stats["train_customers"].fillna(0).to_numpy(dtype=np.int64)
-    profiles = (stats[list(names)].to_numpy(dtype=np.float64) - model.scaler_mean) / model.scaler_scale
-    return sizes, profiles
+    per_split = stats.groupby("split")[["squared_distances", "customers"]].sum()
+    msd = per_split["squared_distances"] / per_split["customers"]
+    train = stats[stats["split"] == "train"]
+    train = train.set_index(train["segment_id"] - 1).reindex(range(n_segments))
+    sizes = train["customers"].fillna(0).to_numpy(dtype=np.int64)
+    profiles = (train[list(names)].to_numpy(dtype=np.float64) - model.scaler_mean) / model.scaler_scale
+    return sizes, profiles, msd
 
 
-def _split_quality(table: FeatureTable, model: SegmentModel, params: SegmentationParams) -> dict[str, float | None]:
-    """Mean squared distance to the centroid over every customer of each split (DuckDB),
-    and the silhouette on a seeded sample of at most ``silhouette_sample_size`` of each."""
-    scored = score_select(model, table.source, 0, unnamed_segments(model.n_segments), passthrough=["split"])
-    msd = table.frame(
-        "select split, avg(distance_to_centroid * distance_to_centroid) as msd "
-        f"from ({scored}) as scored group by split"
-    ).set_index("split")["msd"]
+def _split_quality(
+    table: FeatureTable, model: SegmentModel, params: SegmentationParams, msd: pd.Series
+) -> dict[str, float | None]:
+    """Mean squared distance to the centroid over every customer of each split (``msd``,
+    from :func:`_whole_table_stats`), and the silhouette on a seeded sample of at most
+    ``silhouette_sample_size`` of each."""
     samples = table.split_samples(model.features, params.silhouette_sample_size, params.random_seed)
     quality: dict[str, float | None] = {}
     for split in ("train", "test"):
@@ -133,7 +133,7 @@ def _fit_version(
     )
     del reduced_train
 
-    sizes, profiles = _train_label_stats(table, model.with_centroids(kmeans_centroids), names)
+    sizes, profiles, msd = _whole_table_stats(table, model.with_centroids(kmeans_centroids), names)
     ids, matched_to = number_segments(profiles, sizes, kmeans_centroids, model, registry)
     model = model.with_centroids(reorder_by_id(kmeans_centroids, ids))
     profiles = reorder_by_id(profiles, ids)
@@ -149,7 +149,7 @@ def _fit_version(
             test_customer_count=summary.test_customer_count,
             train_fingerprint=summary.train_fingerprint,
             ids_matched_to_version=matched_to,
-            quality=_split_quality(table, model, params),
+            quality=_split_quality(table, model, params, msd),
         ),
         registry,
     )

@@ -32,21 +32,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from segmentation.scoring.model import SegmentModel
+from segmentation.scoring.model import COMPONENT_PREFIX, SegmentModel
 
-#: Prefix of the reduced coordinate columns (as in customer_features_reduced).
-COMPONENT_PREFIX = "component_"
 #: Where :func:`score_template` leaves the input relation's name.
 INPUT_PLACEHOLDER = "__score_customers_input__"
-#: The columns a scoring select returns, in order (before any pass-through column).
-SEGMENT_COLUMNS = (
-    "customer_id",
-    "segment_id",
-    "segment_name",
-    "model_version",
-    "distance_to_centroid",
-    "confidence",
-)
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _ACTIVATIONS = {"linear": "{}", "relu": "greatest({}, 0e0)", "tanh": "tanh({})"}
@@ -145,7 +134,8 @@ def segments_select(
     passthrough: Sequence[str] = (),
 ) -> str:
     """SQL giving every row of ``source`` (with ``customer_id`` and the version's
-    ``component_1..d``) its nearest centroid: :data:`SEGMENT_COLUMNS` then ``passthrough``.
+    ``component_1..d``) its nearest centroid: ``customer_id``, ``segment_id``, ``segment_name``, ``model_version``,
+    ``distance_to_centroid``, ``confidence``, then ``passthrough``.
 
     As :meth:`SegmentModel.assign`: ties go to the lowest ``segment_id``; ``confidence`` is
     ``1 - nearest / second-nearest distance`` (0 when the second-nearest distance is 0,

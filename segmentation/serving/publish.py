@@ -230,8 +230,8 @@ def prepare(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> P
 
 
 def commit(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> dict:
-    """Publish the build prepared by :func:`prepare` whose tables are copied: add its
-    exports and ``publish_log``, then switch ``current`` to it in one atomic step."""
+    """Publish the build :func:`prepare` copied: add its exports and ``publish_log``,
+    then switch ``current`` to it in one atomic step."""
     _check_build_id(build_id)
     acquire_build_lock(area)
     staging = area.builds / (build_id + TEMPORARY_SUFFIX)
