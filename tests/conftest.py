@@ -114,12 +114,13 @@ def fit_and_score(features: pd.DataFrame, params, registry: pd.DataFrame | None 
     """The dbt chain in-process: segmentation_models (fit a version and append it to
     ``registry``), customer_features_reduced, customer_segments. Returns the segment
     table (pandas), the reduced coordinates, the model in use and the new registry."""
-    from segmentation.fit.versions import update_registry
-    from segmentation.scoring.model import reduce_customers, segment_customers
+    from segmentation.engines import engine_for
+    from segmentation.fit.procedure import update_registry
     from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, segment_names
+    from tests.oracles import reduce_customers, segment_customers
 
     registry = read_registry(REGISTRY_SCHEMA.empty_table()) if registry is None else registry
-    appended = read_registry(update_registry(features, params, registry, naming_rules()))
+    appended = read_registry(update_registry(engine_for(features), params, registry, naming_rules()))
     registry = pd.concat([registry, appended], ignore_index=True) if not appended.empty else registry
     version, model = model_in_use(registry, params)
     reduced = reduce_customers(features, model).to_pandas()

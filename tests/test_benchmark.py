@@ -36,7 +36,8 @@ from segmentation.benchmark import (
     sample_fit_agreement,
 )
 from segmentation.columns import RAW_COLUMNS
-from segmentation.fit.versions import fit_version
+from segmentation.engines import engine_for
+from segmentation.fit.procedure import fit_version
 from segmentation.params import SegmentationParams
 from segmentation.scoring.model import feature_matrix
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
@@ -243,8 +244,8 @@ def test_kmeans_on_a_sample_finds_the_segments_of_the_whole_train_split():
     a seeded sample of the train split segments everyone as a fit on the whole split."""
     features, _ = blob_features(n_rows=6000)
     rules, empty = naming_rules(), read_registry(REGISTRY_SCHEMA.empty_table())
-    sampled = fit_version(features, SegmentationParams(kmeans_sample_size=500), empty, rules)
-    full = fit_version(features, SegmentationParams(kmeans_sample_size=10_000), empty, rules)
+    sampled = fit_version(engine_for(features), SegmentationParams(kmeans_sample_size=500), empty, rules)
+    full = fit_version(engine_for(features), SegmentationParams(kmeans_sample_size=10_000), empty, rules)
     matrix = None
     labels = []
     for row in (sampled, full):
@@ -283,6 +284,6 @@ def test_make_bench_runs_end_to_end_on_a_small_file(tmp_path):
 def test_kmeans_sample_is_never_smaller_than_the_number_of_segments():
     features, _ = blob_features(n_rows=1200)
     params = SegmentationParams(n_segments=12, kmeans_sample_size=10, elbow_max_k=4, silhouette_sample_size=300)
-    row = fit_version(features, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules())
+    row = fit_version(engine_for(features), params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules())
     assert row.column("n_segments")[0].as_py() == 12
     assert len(row.column("centroids")[0].as_py()) == 12

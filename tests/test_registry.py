@@ -11,12 +11,12 @@ import pyarrow as pa
 import pytest
 
 from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.engines import engine_for
 from segmentation.fit.naming import NamingRuleError, name_segments
+from segmentation.fit.procedure import update_registry
 from segmentation.fit.reducers import fit_reduction
 from segmentation.fit.segment_ids import PreviousSegments, match_to_previous
-from segmentation.fit.versions import update_registry
 from segmentation.params import ParameterError, SegmentationParams
-from segmentation.relations import relation_to_arrow
 from segmentation.scoring.model import SegmentationError
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry, version_in_use
 from segmentation.scoring.transitions import segment_transitions
@@ -31,7 +31,7 @@ def through_duckdb(registry: pd.DataFrame) -> pd.DataFrame:
     connection = duckdb.connect()
     connection.register("stored", stored)
     connection.sql("create table segmentation_models as select * from stored")
-    return read_registry(relation_to_arrow(connection.table("segmentation_models")))
+    return read_registry(engine_for(connection.table("segmentation_models"), connection).arrow())
 
 
 def test_a_stored_version_reproduces_its_labels_exactly():
@@ -126,7 +126,7 @@ def test_refit_false_without_a_stored_version_stops_and_says_how_to_fit():
     features, _ = blob_features(n_rows=100)
     empty = read_registry(REGISTRY_SCHEMA.empty_table())
     with pytest.raises(SegmentationError, match=r"no model version is stored in segmentation_models yet\. Run a refit"):
-        update_registry(features, SegmentationParams(refit=False), empty, naming_rules())
+        update_registry(engine_for(features), SegmentationParams(refit=False), empty, naming_rules())
 
 
 def test_an_unknown_model_version_lists_the_stored_ones():
@@ -151,9 +151,9 @@ def test_model_version_needs_refit_false():
 def test_transitions_count_every_customer_once():
     features, _ = blob_features(n_rows=900)
     _, _, _, registry = fit_and_score(features, SegmentationParams(random_seed=1))
-    assert segment_transitions(features, registry).num_rows == 0  # one version: nothing to compare
+    assert segment_transitions(engine_for(features), registry).num_rows == 0  # one version: nothing to compare
     _, _, _, registry = fit_and_score(features, SegmentationParams(random_seed=2, n_segments=2), registry)
-    transitions = segment_transitions(features, registry).to_pandas()
+    transitions = segment_transitions(engine_for(features), registry).to_pandas()
     assert transitions["customer_count"].sum() == len(features)
     assert set(transitions["from_model_version"]) == {1} and set(transitions["to_model_version"]) == {2}
     shares = transitions.groupby("from_segment_id")["share_of_from_segment"].sum()

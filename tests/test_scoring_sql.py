@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.fit.pipeline import fit_kmeans, usable_feature_matrix
 from segmentation.fit.reducers import fit_reduction, model_from_reduction
+from segmentation.fit.steps import fit_kmeans, usable_feature_matrix
 from segmentation.params import SegmentationParams
 from segmentation.scoring.model import DenseLayer, SegmentModel, feature_matrix
 from segmentation.scoring.sql import (

@@ -144,3 +144,11 @@ def model_in_use(registry: pd.DataFrame, params: SegmentationParams) -> tuple[in
     """The version a build scores with (var model_version, or the latest) and its model."""
     version = version_in_use(registry, params.model_version)
     return version, load_model(registry, version)
+
+
+def reducer_in_use(registry: pd.DataFrame, params: SegmentationParams) -> str:
+    """The reducer of the version a build scores with; var reducer while no version is
+    stored (``dbt build --empty``)."""
+    if registry.empty:
+        return params.reducer
+    return str(version_row(registry, version_in_use(registry, params.model_version))["reducer"])

@@ -1,21 +1,8 @@
-"""Scale -> reduce -> k-means: the steps of a fit, on a seeded sample of train customers.
+"""The small steps of a fit: the size check, the features kept, k-means, the selected k.
 
-The segment model runs as dbt Python models, each a call into the package:
-
-1. ``segmentation_models`` (:func:`segmentation.fit.versions.fit_version`) fits
-   ``StandardScaler -> reducer`` (PCA, autoencoder or none; see
-   :mod:`segmentation.fit.reducers`) on the train split, runs the elbow method
-   (:mod:`segmentation.fit.elbow`) to pick k, fits k-means, numbers and names the
-   segments, and stores the result as a new model version (with var ``refit: false`` it
-   stores nothing);
-2. ``customer_features_reduced`` reduces every customer with the version in use;
-3. ``customer_segments`` assigns every customer to the nearest centroid of that version.
-
-Steps 2 and 3 run in the database, as SQL rendered from the version's arrays
-(:mod:`segmentation.scoring.sql`).
-
-Every fit depends on the order of its input rows (k-means++ and the autoencoder sample
-them), so the fit reads its sample sorted by ``customer_id``.
+The procedure that runs them in order is :mod:`segmentation.fit.procedure`. Every fit
+depends on the order of its input rows (k-means++ and the autoencoder sample them), so
+the fit reads its sample sorted by ``customer_id``.
 """
 
 from __future__ import annotations
