@@ -326,7 +326,6 @@ def sample_fit_agreement(database: Path) -> tuple[float, int, int]:
     import duckdb
     from sklearn.metrics import adjusted_rand_score
 
-    from segmentation.columns import CLUSTERING_FEATURES
     from segmentation.engines import engine_for
     from segmentation.fit.scores import kmeans_sample
     from segmentation.fit.steps import N_INIT, fit_kmeans, train_mask
@@ -334,8 +333,7 @@ def sample_fit_agreement(database: Path) -> tuple[float, int, int]:
     from segmentation.scoring.registry import load_model, read_registry, version_in_use, version_row
 
     with duckdb.connect(str(database), read_only=True) as connection:
-        columns = ", ".join(["customer_id", "split", *CLUSTERING_FEATURES])
-        features = connection.sql(f"select {columns} from int_customer_features_engineered order by customer_id").df()
+        features = connection.sql("select * from int_customer_features_engineered order by customer_id").df()
         registry = read_registry(engine_for(connection.table("segmentation_models"), connection).arrow())
     version = version_in_use(registry, None)
     parameters = json.loads(version_row(registry, version)["parameters"])

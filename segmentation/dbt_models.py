@@ -39,14 +39,24 @@ def _frame(relation: Any, session: Any) -> pd.DataFrame:
     return engine_for(relation, session).arrow().to_pandas()
 
 
-def segmentation_models(session: Any, config: Any, features: Any, naming_rules: Any, stored: Any | None) -> Any:
+def _clustering_features(relation: Any, session: Any) -> list[str]:
+    """The clustering features, in order, from the ``segmentation_features`` model."""
+    listed = engine_for(relation, session).arrow(order_by="feature_position")
+    return [str(name) for name in listed.column("feature").to_pylist()]
+
+
+def segmentation_models(
+    session: Any, config: Any, features: Any, clustering_features: Any, naming_rules: Any, stored: Any | None
+) -> Any:
     """The rows the registry appends: a new version fitted on ``features`` with var
     refit true, none otherwise. ``stored`` is the registry table so far (None on the
     first build)."""
     engine = engine_for(features, session)
     registry = _registry(stored, session) if stored is not None else read_registry(REGISTRY_SCHEMA.empty_table())
     params = SegmentationParams.from_config(config)
-    return engine.result(update_registry(engine, params, registry, _frame(naming_rules, session)))
+    rules = _frame(naming_rules, session)
+    listed = _clustering_features(clustering_features, session)
+    return engine.result(update_registry(engine, params, registry, rules, listed))
 
 
 def customer_features_reduced(session: Any, config: Any, features: Any, registry: Any) -> Any:
@@ -77,11 +87,13 @@ def pca_components(session: Any, config: Any, features: Any, registry: Any) -> A
     return engine.result(_pca_components(engine, params, model_in_use(stored, params)[1]))
 
 
-def reducer_comparison(session: Any, config: Any, features: Any, elbow: Any) -> Any:
+def reducer_comparison(session: Any, config: Any, features: Any, clustering_features: Any, elbow: Any) -> Any:
     """none vs PCA vs autoencoder at one size, measured on the test split."""
     engine = engine_for(features, session)
     params = SegmentationParams.from_config(config)
-    return engine.result(_reducer_comparison(engine, params, selected_n_segments(_frame(elbow, session))))
+    n_segments = selected_n_segments(_frame(elbow, session))
+    listed = _clustering_features(clustering_features, session)
+    return engine.result(_reducer_comparison(engine, params, n_segments, listed))
 
 
 def _segmented(session: Any, reduced: Any, segments: Any) -> Engine:

@@ -41,7 +41,7 @@ from segmentation.fit.procedure import fit_version
 from segmentation.params import SegmentationParams
 from segmentation.scoring.model import feature_matrix
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
-from tests.conftest import blob_features, naming_rules
+from tests.conftest import CLUSTERING_FEATURES, blob_features, naming_rules
 
 
 def _tiny_source(path, n_rows=7):
@@ -244,8 +244,12 @@ def test_kmeans_on_a_sample_finds_the_segments_of_the_whole_train_split():
     a seeded sample of the train split segments everyone as a fit on the whole split."""
     features, _ = blob_features(n_rows=6000)
     rules, empty = naming_rules(), read_registry(REGISTRY_SCHEMA.empty_table())
-    sampled = fit_version(engine_for(features), SegmentationParams(kmeans_sample_size=500), empty, rules)
-    full = fit_version(engine_for(features), SegmentationParams(kmeans_sample_size=10_000), empty, rules)
+    sampled = fit_version(
+        engine_for(features), SegmentationParams(kmeans_sample_size=500), empty, rules, CLUSTERING_FEATURES
+    )
+    full = fit_version(
+        engine_for(features), SegmentationParams(kmeans_sample_size=10_000), empty, rules, CLUSTERING_FEATURES
+    )
     matrix = None
     labels = []
     for row in (sampled, full):
@@ -284,6 +288,8 @@ def test_make_bench_runs_end_to_end_on_a_small_file(tmp_path):
 def test_kmeans_sample_is_never_smaller_than_the_number_of_segments():
     features, _ = blob_features(n_rows=1200)
     params = SegmentationParams(n_segments=12, kmeans_sample_size=10, elbow_max_k=4, silhouette_sample_size=300)
-    row = fit_version(engine_for(features), params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules())
+    row = fit_version(
+        engine_for(features), params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules(), CLUSTERING_FEATURES
+    )
     assert row.column("n_segments")[0].as_py() == 12
     assert len(row.column("centroids")[0].as_py()) == 12

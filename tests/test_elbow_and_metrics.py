@@ -18,7 +18,7 @@ from segmentation.fit.elbow import choose_n_segments, elbow_curve, find_knee
 from segmentation.fit.reducers import n_reduced_dimensions
 from segmentation.fit.scores import clustering_scores, inertia, seeded_sample, segment_quality
 from segmentation.params import SegmentationParams
-from tests.conftest import blob_features, fit_and_score
+from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score
 
 
 def test_knee_of_a_curve_with_a_known_elbow():
@@ -217,7 +217,7 @@ def test_pca_components_keeps_as_many_as_the_reducer(blobs_build, share):
 def test_reducer_comparison_rows_compare(blobs_build):
     features, *_ = blobs_build
     params = SegmentationParams(n_components=2, silhouette_sample_size=300, autoencoder_epochs=10)
-    table = reducer_comparison(engine_for(features), params, n_segments=3).to_pandas().set_index("reducer")
+    table = reducer_comparison(engine_for(features), params, 3, CLUSTERING_FEATURES).to_pandas().set_index("reducer")
     assert table.index.tolist() == ["pca", "autoencoder", "none"]
     assert table.loc["none", "test_reconstruction_r2"] == pytest.approx(1.0)
     assert table.loc["none", "n_dimensions"] == 18

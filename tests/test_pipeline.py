@@ -9,14 +9,13 @@ import pyarrow as pa
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.engines import engine_for
 from segmentation.fit.reducers import fit_reduction
 from segmentation.fit.segment_ids import segment_numbering
 from segmentation.fit.steps import selected_n_segments
 from segmentation.params import ParameterError, SegmentationParams
 from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, component_columns
-from tests.conftest import blob_features, fit_and_score
+from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score
 
 
 def segment(frame: pd.DataFrame, params: SegmentationParams):

@@ -10,7 +10,6 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.engines import engine_for
 from segmentation.fit.naming import NamingRuleError, name_segments
 from segmentation.fit.procedure import update_registry
@@ -20,7 +19,7 @@ from segmentation.params import ParameterError, SegmentationParams
 from segmentation.scoring.model import SegmentationError
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry, version_in_use
 from segmentation.scoring.transitions import segment_transitions
-from tests.conftest import blob_features, fit_and_score, naming_rules
+from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score, naming_rules
 
 FEATURES = list(CLUSTERING_FEATURES)
 
@@ -126,7 +125,7 @@ def test_refit_false_without_a_stored_version_stops_and_says_how_to_fit():
     features, _ = blob_features(n_rows=100)
     empty = read_registry(REGISTRY_SCHEMA.empty_table())
     with pytest.raises(SegmentationError, match=r"no model version is stored in segmentation_models yet\. Run a refit"):
-        update_registry(engine_for(features), SegmentationParams(refit=False), empty, naming_rules())
+        update_registry(engine_for(features), SegmentationParams(refit=False), empty, naming_rules(), FEATURES)
 
 
 def test_an_unknown_model_version_lists_the_stored_ones():

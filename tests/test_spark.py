@@ -18,7 +18,6 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.engines import engine_for
 from segmentation.evaluation.segmented import segment_statistics, segmented_customers
 from segmentation.fit.procedure import fit_version, label_statistics, update_registry
@@ -27,7 +26,7 @@ from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
 from segmentation.scoring.tables import reduced_relation, segments_relation
 
-from .conftest import blob_features, build_ok, naming_rules
+from .conftest import CLUSTERING_FEATURES, blob_features, build_ok, naming_rules
 from .oracles import reduce_customers, segment_customers
 
 if os.environ.get("SEGMENTATION_REQUIRE_SPARK") == "1":
@@ -198,11 +197,11 @@ def test_the_spark_engine_answers_as_the_duckdb_engine(spark):
     frame.loc[4, "log_credit_limit"] = np.inf
     on_spark, on_duckdb = engine_for(spark.createDataFrame(frame)), engine_for(frame)
     assert on_spark.columns() == on_duckdb.columns()
-    assert on_spark.not_finite_counts() == on_duckdb.not_finite_counts()
-    assert on_spark.not_finite_counts()["log_balance"] == 1
+    assert on_spark.not_finite_counts(CLUSTERING_FEATURES) == on_duckdb.not_finite_counts(CLUSTERING_FEATURES)
+    assert on_spark.not_finite_counts(CLUSTERING_FEATURES)["log_balance"] == 1
     frame = frame.drop(index=[3, 4]).reset_index(drop=True)
     on_spark, on_duckdb = engine_for(spark.createDataFrame(frame)), engine_for(frame)
-    spark_summary, duck_summary = on_spark.summary(), on_duckdb.summary()
+    spark_summary, duck_summary = on_spark.summary(CLUSTERING_FEATURES), on_duckdb.summary(CLUSTERING_FEATURES)
     assert spark_summary.train_customer_count == duck_summary.train_customer_count
     assert spark_summary.test_customer_count == duck_summary.test_customer_count
     np.testing.assert_allclose(spark_summary.train_ranges, duck_summary.train_ranges, rtol=1e-12)
@@ -218,7 +217,9 @@ def test_the_spark_engine_answers_as_the_duckdb_engine(spark):
 
     params = SegmentationParams(n_segments=3, elbow_max_k=4)
     registry = read_registry(
-        fit_version(on_duckdb, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules())
+        fit_version(
+            on_duckdb, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules(), CLUSTERING_FEATURES
+        )
     )
     model = load_model(registry, 1)
     spark_labels, duck_labels = label_statistics(on_spark, model), label_statistics(on_duckdb, model)
@@ -245,7 +246,9 @@ def test_spark_fit_finds_planted_groups_with_every_reducer(spark):
             {"reducer": reducer, "n_segments": 3, "autoencoder_epochs": 30, "elbow_max_k": 5}
         )
         engine = engine_for(features)
-        row = update_registry(engine, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules())
+        row = update_registry(
+            engine, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules(), CLUSTERING_FEATURES
+        )
         registry = read_registry(row)
         model = load_model(registry, 1)
         assert model.reducer == reducer and model.n_segments == 3
@@ -276,7 +279,8 @@ def test_spark_fit_is_reproducible(spark):
     params = SegmentationParams.from_config({"n_segments": 3, "elbow_max_k": 4})
     empty = read_registry(REGISTRY_SCHEMA.empty_table())
     first, second = (
-        update_registry(engine_for(features), params, empty, naming_rules()).to_pylist()[0] for _ in range(2)
+        update_registry(engine_for(features), params, empty, naming_rules(), CLUSTERING_FEATURES).to_pylist()[0]
+        for _ in range(2)
     )
     for key in ("scaler_mean", "scaler_scale", "reducer_layers", "centroids", "segments", "elbow", "train_fingerprint"):
         assert first[key] == second[key], key

@@ -13,5 +13,6 @@ def model(dbt, session):
         session,
         config=dbt.config.get("segmentation_params"),
         features=dbt.ref("int_customer_features_engineered"),
+        clustering_features=dbt.ref("segmentation_features"),
         elbow=dbt.ref("segment_elbow"),
     )

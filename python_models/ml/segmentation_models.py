@@ -14,6 +14,7 @@ def model(dbt, session):
         session,
         config=dbt.config.get("segmentation_params"),
         features=dbt.ref("int_customer_features_engineered"),
+        clustering_features=dbt.ref("segmentation_features"),
         naming_rules=dbt.ref("segment_naming_rules"),
         stored=session.sql(f"select * from {dbt.this}") if dbt.is_incremental else None,
     )

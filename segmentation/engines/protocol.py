@@ -31,8 +31,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation.columns import CLUSTERING_FEATURES
-
 #: The splits of the engineered features, in the order samples list them.
 SPLITS: tuple[str, ...] = ("test", "train")
 
@@ -101,13 +99,13 @@ class Engine(ABC):
     def is_empty(self) -> bool:
         return self.frame(f"select 1 as found from {self.source} as features limit 1").empty
 
-    def not_finite_counts(self, features: Sequence[str] = CLUSTERING_FEATURES) -> dict[str, int]:
+    def not_finite_counts(self, features: Sequence[str]) -> dict[str, int]:
         """Per feature, how many rows hold a missing or infinite value."""
         counts = ", ".join(f"count(*) filter (where {self.is_not_finite(name)}) as {name}" for name in features)
         row = self.frame(f"select {counts} from {self.source} as features").iloc[0]
         return {name: int(row[name]) for name in features}
 
-    def summary(self, features: Sequence[str] = CLUSTERING_FEATURES) -> FeatureSummary:
+    def summary(self, features: Sequence[str]) -> FeatureSummary:
         """:class:`FeatureSummary` in one scan."""
         ranges = ", ".join(
             f"max({name}) filter (where split = 'train') - min({name}) filter (where split = 'train') as {name}"

@@ -9,6 +9,7 @@ returns the Arrow table of one dbt Python model (``pca_components``,
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,6 @@ import pyarrow as pa
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.engines import Engine
 from segmentation.fit.procedure import fit_sample_size
 from segmentation.fit.reducers import PCA_SOLVER, components_kept, fit_reduction
@@ -50,12 +50,6 @@ REDUCER_COMPARISON_SCHEMA = pa.schema(
 )
 
 
-def _train_and_test(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Train and test rows of the usable clustering features, and their names."""
-    matrix, is_train, names = usable_feature_matrix(features)
-    return matrix[is_train], matrix[~is_train], names
-
-
 def pca_components(features: Engine, params: SegmentationParams, model: SegmentModel) -> pa.Table:
     """One row per principal component and feature: the loading, and the component's
     explained and cumulative explained variance. The PCA is of the train features that
@@ -84,7 +78,9 @@ def pca_components(features: Engine, params: SegmentationParams, model: SegmentM
     return frame_to_arrow(table, PCA_COMPONENTS_SCHEMA)
 
 
-def reducer_comparison(features: Engine, params: SegmentationParams, n_segments: int) -> pa.Table:
+def reducer_comparison(
+    features: Engine, params: SegmentationParams, n_segments: int, clustering_features: Sequence[str]
+) -> pa.Table:
     """One row per reducer (none, pca, autoencoder) at the same size, measured on the test
     split in the scaled feature space, so that the rows compare: reconstruction R-squared,
     and silhouette and Davies-Bouldin of the k-means segments fitted on its train rows.
@@ -92,8 +88,9 @@ def reducer_comparison(features: Engine, params: SegmentationParams, n_segments:
     of as many test customers (at most ``kmeans_sample_size`` each)."""
     if features.is_empty():
         return REDUCER_COMPARISON_SCHEMA.empty_table()
-    samples = features.split_samples(CLUSTERING_FEATURES, fit_sample_size(params), params.random_seed)
-    train, test, _ = _train_and_test(samples)
+    samples = features.split_samples(clustering_features, fit_sample_size(params), params.random_seed)
+    matrix, is_train, _ = usable_feature_matrix(samples, clustering_features)
+    train, test = matrix[is_train], matrix[~is_train]
     rows = []
     for name in REDUCERS:
         started = time.perf_counter()

@@ -20,13 +20,13 @@ distance per split) is the version's rendered scoring SQL
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.engines import Engine
 from segmentation.fit.elbow import elbow_curve
 from segmentation.fit.naming import name_segments
@@ -101,26 +101,33 @@ def fit_sample_size(params: SegmentationParams) -> int:
     return max(params.kmeans_sample_size, params.n_segments or 1)
 
 
-def kept_features(features: Engine, params: SegmentationParams) -> tuple[list[str], int, int, str]:
-    """Steps 1 and 2: the features that vary on the train split, the split sizes and the
-    train fingerprint; stops with the counts when the data cannot be fitted."""
-    check_features(features, CLUSTERING_FEATURES)
-    summary = features.summary(CLUSTERING_FEATURES)
+def kept_features(
+    features: Engine, params: SegmentationParams, clustering_features: Sequence[str]
+) -> tuple[list[str], int, int, str]:
+    """Steps 1 and 2: the ``clustering_features`` that vary on the train split, the split
+    sizes and the train fingerprint; stops with the counts when the data cannot be fitted."""
+    check_features(features, clustering_features)
+    summary = features.summary(clustering_features)
     check_fit_size(max(params.n_segments or 2, 2), summary.train_customer_count)
-    varies = varying_by_range(summary.train_ranges)
-    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
+    varies = varying_by_range(summary.train_ranges, clustering_features)
+    names = [name for name, keep in zip(clustering_features, varies, strict=True) if keep]
     return names, summary.train_customer_count, summary.test_customer_count, summary.train_fingerprint
 
 
 def fit_version(
-    features: Engine, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
+    features: Engine,
+    params: SegmentationParams,
+    registry: pd.DataFrame,
+    naming_rules: pd.DataFrame,
+    clustering_features: Sequence[str],
 ) -> pa.Table:
-    """Fit a new model version on the train split of ``features``; its registry row.
+    """Fit a new model version on the ``clustering_features`` of the train split of
+    ``features`` (the ``segmentation_features`` model's list); its registry row.
 
     ``registry`` holds the versions stored so far (possibly none): the new version takes
     the next id, and its segment ids are matched to the latest stored version's.
     """
-    names, n_train, n_test, fingerprint = kept_features(features, params)
+    names, n_train, n_test, fingerprint = kept_features(features, params, clustering_features)
     sample = features.sample(names, fit_sample_size(params), params.random_seed, split="train")
     train = sample[names].to_numpy(dtype=np.float64)
     del sample
@@ -148,7 +155,7 @@ def fit_version(
             model=model,
             params=params,
             elbow=elbow,
-            named=name_segments(profiles, names, naming_rules),
+            named=name_segments(profiles, names, naming_rules, clustering_features),
             profiles=profiles,
             train_counts=reorder_by_id(labels.sizes, ids),
             train_customer_count=n_train,
@@ -162,7 +169,11 @@ def fit_version(
 
 
 def update_registry(
-    features: Engine, params: SegmentationParams, registry: pd.DataFrame, naming_rules: pd.DataFrame
+    features: Engine,
+    params: SegmentationParams,
+    registry: pd.DataFrame,
+    naming_rules: pd.DataFrame,
+    clustering_features: Sequence[str],
 ) -> pa.Table:
     """The rows ``segmentation_models`` appends this build: a new version when var refit
     is true; none when it is false (after checking the version to score with exists) or
@@ -173,4 +184,4 @@ def update_registry(
         version = version_in_use(registry, params.model_version)
         logger.info(f"refit false: nothing fitted; customers are scored with stored model version {version}")
         return REGISTRY_SCHEMA.empty_table()
-    return fit_version(features, params, registry, naming_rules)
+    return fit_version(features, params, registry, naming_rules, clustering_features)

@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.log import logger
 from segmentation.scoring.model import SegmentationError, feature_matrix
 
@@ -40,14 +39,14 @@ def check_fit_size(n_segments: int, n_train: int) -> None:
         )
 
 
-def varying_features(train: np.ndarray, names: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
+def varying_features(train: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """Which features vary on the train rows. A constant feature (for example one made
     from a column that is empty for every customer) says nothing about behaviour: it is
     left out of clustering, with a warning in the build output."""
     return varying_by_range(np.ptp(train, axis=0) if len(train) else None, names)
 
 
-def varying_by_range(ranges: np.ndarray | None, names: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
+def varying_by_range(ranges: np.ndarray | None, names: Sequence[str]) -> np.ndarray:
     """:func:`varying_features` from each feature's range (max - min) on the train rows
     (None when there are no train rows)."""
     varies = ranges > 0 if ranges is not None else np.ones(len(names), dtype=bool)
@@ -62,13 +61,15 @@ def varying_by_range(ranges: np.ndarray | None, names: Sequence[str] = CLUSTERIN
     return varies
 
 
-def usable_feature_matrix(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The clustering features that vary on the train split, for every row of
+def usable_feature_matrix(
+    features: pd.DataFrame, clustering_features: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The ``clustering_features`` that vary on the train split, for every row of
     ``features``; the train mask; and the names of the features kept."""
-    matrix = feature_matrix(features)
+    matrix = feature_matrix(features, clustering_features)
     is_train = train_mask(features)
-    varies = varying_features(matrix[is_train])
-    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
+    varies = varying_features(matrix[is_train], clustering_features)
+    names = [name for name, keep in zip(clustering_features, varies, strict=True) if keep]
     return (matrix if varies.all() else matrix[:, varies]), is_train, names
 
 

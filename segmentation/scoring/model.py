@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.engines import Engine
 from segmentation.log import logger
 
@@ -132,7 +131,7 @@ class SegmentationError(ValueError):
     """The data cannot be segmented as asked; the message says why and what to do."""
 
 
-def feature_matrix(frame: pd.DataFrame, features: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
+def feature_matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
     """The clustering features of ``frame`` as a float64 matrix; refuses missing values."""
     check_feature_columns(list(frame.columns), features)
     matrix = frame[list(features)].to_numpy(dtype=np.float64)
@@ -140,7 +139,7 @@ def feature_matrix(frame: pd.DataFrame, features: Sequence[str] = CLUSTERING_FEA
     return matrix
 
 
-def check_feature_columns(columns: Sequence[str], features: Sequence[str] = CLUSTERING_FEATURES) -> None:
+def check_feature_columns(columns: Sequence[str], features: Sequence[str]) -> None:
     """Refuse a feature table that lacks some of ``features``."""
     absent = [name for name in features if name not in columns]
     if absent:
@@ -160,7 +159,7 @@ def check_finite_counts(not_finite: dict[str, int]) -> None:
         )
 
 
-def check_features(features: Engine, names: Sequence[str] = CLUSTERING_FEATURES) -> None:
+def check_features(features: Engine, names: Sequence[str]) -> None:
     """Refuse an engine's feature relation that lacks some of ``names``, or holds missing
     or infinite values in them (with the counts)."""
     check_feature_columns(features.columns(), names)
