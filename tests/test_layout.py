@@ -13,7 +13,13 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "segmentation"
-SHARED = {"segmentation.columns", "segmentation.params", "segmentation.relations", "segmentation.log"}
+SHARED = {
+    "segmentation.columns",
+    "segmentation.params",
+    "segmentation.vars",
+    "segmentation.relations",
+    "segmentation.log",
+}
 #: side -> the sides it may import (besides itself and the shared modules).
 ALLOWED = {"shared": set(), "scoring": set(), "fit": {"scoring"}, "serving": set()}
 
