@@ -124,8 +124,10 @@ def python_refuses(name: str, value) -> bool:
 @pytest.mark.dbt
 def test_jinja_checks_accept_exactly_what_the_python_parsers_accept(tmp_path):
     """One dbt run-operation runs validate_vars()'s per-var check on every candidate."""
-    values = {spec.name: CANDIDATES for spec in VARS}
-    run = run_dbt(tmp_path, "run-operation", "print_refused_var_values", "--args", json.dumps({"values": values}))
+    arguments = json.dumps({"values": {spec.name: CANDIDATES for spec in VARS}})
+    # What the macro gets: dbt reads --args (as --vars) as YAML 1.1, where 1e-05 is text.
+    candidates = yaml.safe_load(arguments)["values"]
+    run = run_dbt(tmp_path, "run-operation", "print_refused_var_values", "--args", arguments)
     assert run.returncode == 0, run.output[-3000:]
     found = re.search(r"refused var values: (\{.*\})", run.output)
     assert found, run.output[-3000:]
@@ -134,7 +136,8 @@ def test_jinja_checks_accept_exactly_what_the_python_parsers_accept(tmp_path):
         name: [json.dumps(value) for value in refused] for name, refused in json.loads(found.group(1)).items()
     }
     refused_by_python = {
-        spec.name: [json.dumps(value) for value in CANDIDATES if python_refuses(spec.name, value)] for spec in VARS
+        spec.name: [json.dumps(value) for value in candidates[spec.name] if python_refuses(spec.name, value)]
+        for spec in VARS
     }
     differing = {
         name: {
