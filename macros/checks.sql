@@ -16,7 +16,7 @@
 {% endmacro %}
 
 
-{% macro _var_error(name, value, accepted, example='...') %}
+{% macro _var_error(name, value, accepted, example) %}
     {{ exceptions.raise_compiler_error(
         "var " ~ name ~ " must be " ~ accepted ~ ", got '" ~ value ~ "'. Set it with: dbt build --vars '{"
         ~ name ~ ": " ~ example ~ "}' (see docs/parameters.md)."
@@ -100,7 +100,8 @@
         {{ exceptions.raise_compiler_error(
             "var min_tenure/max_tenure must be whole numbers of at least 1 with min_tenure <= max_tenure, got '"
             ~ var('min_tenure') ~ "/" ~ var('max_tenure') ~ "'. Set them with: dbt build --vars "
-            ~ "'{min_tenure: 1, max_tenure: 12}' (see docs/parameters.md)."
+            ~ "'{min_tenure: " ~ _var_spec_named('min_tenure').example
+            ~ ", max_tenure: " ~ _var_spec_named('max_tenure').example ~ "}' (see docs/parameters.md)."
         ) }}
     {%- endif -%}
     {%- set model_version = var('model_version') | string | trim | lower -%}
