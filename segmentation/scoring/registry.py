@@ -151,9 +151,8 @@ def model_in_use(registry: pd.DataFrame, params: SegmentationParams) -> tuple[in
 
 
 def reducer_in_use(registry: pd.DataFrame, params: SegmentationParams) -> str:
-    """The reducer of the version in use (:func:`version_in_use`); ``params.reducer`` when
-    no version is stored (dbt build --empty hands the models an empty registry).
-    ``registry`` needs only its ``model_version`` and ``reducer`` columns."""
+    """The reducer of the version a build scores with; var reducer while no version is
+    stored (``dbt build --empty``)."""
     if registry.empty:
         return params.reducer
     return str(version_row(registry, version_in_use(registry, params.model_version))["reducer"])
