@@ -15,7 +15,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "segmentation"
-SHARED = {"segmentation.columns", "segmentation.params", "segmentation.tables", "segmentation.log"}
+SHARED = {
+    "segmentation.columns",
+    "segmentation.vars",
+    "segmentation.params",
+    "segmentation.tables",
+    "segmentation.log",
+}
 #: side -> the sides it may import (besides itself and the shared modules).
 ALLOWED = {
     "shared": set(),

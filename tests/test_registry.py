@@ -17,7 +17,7 @@ from segmentation.fit.reducers import fit_reduction
 from segmentation.fit.segment_ids import PreviousSegments, match_to_previous
 from segmentation.params import ParameterError, SegmentationParams
 from segmentation.scoring.model import SegmentationError
-from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry, version_in_use
+from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry, reducer_in_use, version_in_use
 from segmentation.scoring.transitions import segment_transitions
 from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score, naming_rules
 
@@ -135,6 +135,16 @@ def test_an_unknown_model_version_lists_the_stored_ones():
         version_in_use(registry, 4)
     assert version_in_use(registry, 1) == 1 and version_in_use(registry, None) == 1
     assert load_model(registry, 1).n_segments == 3
+
+
+def test_the_reducer_in_use_is_that_of_the_version_in_use():
+    versions = pd.DataFrame({"model_version": [1, 2, 3], "reducer": ["pca", "autoencoder", "none"]})
+    assert reducer_in_use(versions, SegmentationParams(reducer="pca")) == "none"  # the latest
+    assert reducer_in_use(versions, SegmentationParams(refit=False, model_version=2)) == "autoencoder"
+    # dbt build --empty: no version is visible, the var's reducer is reported
+    assert reducer_in_use(versions.head(0), SegmentationParams(reducer="autoencoder")) == "autoencoder"
+    with pytest.raises(SegmentationError, match=r"var model_version=7 is not in segmentation_models"):
+        reducer_in_use(versions, SegmentationParams(refit=False, model_version=7))
 
 
 def test_model_version_needs_refit_false():

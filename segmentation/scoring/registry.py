@@ -96,7 +96,11 @@ def read_registry(table: pa.Table) -> pd.DataFrame:
 
 
 def version_in_use(registry: pd.DataFrame, requested: int | None) -> int:
-    """The version a build scores with: ``requested`` (var model_version) or the latest."""
+    """The version a build scores with: ``requested`` (var model_version) or the latest.
+
+    The one rule of "the version in use": the Python models score customer_segments with
+    it, and SQL reads the version from there (macros/model_version_in_use.sql).
+    ``registry`` needs only its ``model_version`` column."""
     if registry.empty:
         raise SegmentationError(f"no model version is stored in segmentation_models yet. {HOW_TO_FIT}")
     stored = sorted(int(version) for version in registry["model_version"])
