@@ -269,6 +269,7 @@ def test_spark_fit_refuses_missing_feature_values(spark):
             params,
             read_registry(REGISTRY_SCHEMA.empty_table()),
             pd.DataFrame(),
+            CLUSTERING_FEATURES,
         )
 
 
