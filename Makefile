@@ -14,7 +14,7 @@ WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
 # Keep TensorFlow's C++ log noise out of dbt's output.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup setup-spark run run-spark build test test-spark lint format docs report bench demo-data lock lock-spark \
+.PHONY: setup setup-spark run run-spark build test test-spark test-spark-cluster lint format docs report bench demo-data lock lock-spark \
 	query rollback publish-status clean
 
 setup: $(STAMP)
@@ -48,7 +48,8 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.txt
 	@touch $(SPARK_STAMP)
 
 ## The whole project on a local Spark session (SQL models through dbt-spark, the Python
-## models through segmentation.spark_build), into warehouse/spark/.
+## models through segmentation.spark_build), into warehouse/spark/. The master is local[2];
+## SEGMENTATION_SPARK_MASTER='local-cluster[2,1,1024]' runs the tasks in two executor JVMs.
 run-spark: setup-spark
 	$(SPARK_ENV) $(BIN)/python -m segmentation.spark_build $(if $(VARS),--vars '$(VARS)')
 
@@ -61,6 +62,10 @@ test: setup setup-spark lint
 ## The Spark tests alone (tests/test_spark.py).
 test-spark: setup-spark
 	$(SPARK_ENV) $(BIN)/pytest -m spark
+
+## The Spark tests of the whole build on local-cluster[2,1,1024] (two executor JVMs) alone.
+test-spark-cluster: setup-spark
+	$(SPARK_ENV) $(BIN)/pytest -m spark -k local_cluster
 
 lint: setup
 	$(BIN)/ruff check .

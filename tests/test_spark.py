@@ -11,7 +11,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import subprocess
+import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -27,7 +33,7 @@ from segmentation.relations import relation_to_frame
 from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, reduce_customers, segment_customers
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
 
-from .conftest import blob_features, build_ok, naming_rules
+from .conftest import REPO_ROOT, blob_features, build_ok, naming_rules
 
 if os.environ.get("SEGMENTATION_REQUIRE_SPARK") == "1":
     import pyspark  # noqa: F401  (missing: the suite fails here, it is not skipped)
@@ -36,12 +42,27 @@ else:
 
 from segmentation.fit import spark as spark_path
 from segmentation.scoring.spark import reduce_frame, segment_frame
-from segmentation.spark_build import SparkBuild, SparkBuildError, spark_session
+from segmentation.spark_build import (
+    MASTER_ENV,
+    SparkBuild,
+    SparkBuildError,
+    local_cluster_settings,
+    spark_master,
+    spark_session,
+)
 
 pytestmark = pytest.mark.spark
 
 #: The parity bar of the issue: Spark's segments against DuckDB's on cc_general.
 MIN_PARITY_ARI = 0.95
+#: The multi-process build: Spark's local-cluster master starts a standalone master and
+#: two workers inside the driver's JVM, and each worker launches an executor JVM of one
+#: core and 1024 MB (with its own Python workers): nothing the driver holds in memory or
+#: in its JVM reaches the tasks unless Spark ships it.
+CLUSTER_MASTER = "local-cluster[2,1,1024]"
+#: The database of this module's session in which the local-cluster build's tables are
+#: registered, for the same parity checks as the local[2] build's (database segmentation).
+CLUSTER_SCHEMA = "local_cluster"
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +99,96 @@ def cc_vars(cc_general_csv, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def spark_build(spark, cc_vars, tmp_path_factory):
+def cluster_build_process(request, cc_vars, tmp_path_factory):
+    """The whole build on CLUSTER_MASTER, started as users run it (python -m
+    segmentation.spark_build) in a process of its own: a process holds one Spark context,
+    and this module's is local[2]. Started once, before the local[2] build when both are
+    wanted (spark_build asks for this fixture first): a Spark build mostly waits (one dbt
+    thread, one-task jobs), so the two share the machine's two cores well. Stopped at the
+    end of the module if it is still running (a failed test, an interrupted run).
+
+    Same customers and vars as spark_build, but an elbow curve of k = 1..3 instead of
+    1..10: every MLlib k-means of the curve is a run of Spark jobs (10-20 s each on
+    local-cluster here), and the parity checks read the final k = 3 fit, which the curve's
+    length does not change."""
+    if not any("local_cluster" in item.name for item in request.session.items):
+        yield None  # no test of this run reads the local-cluster build
+        return
+    workdir = tmp_path_factory.mktemp("cluster_build")
+    command = [sys.executable, "-m", "segmentation.spark_build", "--master", CLUSTER_MASTER]
+    command += ["--warehouse", str(workdir / "warehouse"), "--vars", json.dumps({**cc_vars, "elbow_max_k": 3})]
+    command += ["--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+    env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "SPARK_LOCAL_IP": "127.0.0.1", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.pop(MASTER_ENV, None)
+    # Two files: the runner's and dbt's lines on stdout, Spark's log and progress bar on stderr.
+    with (workdir / "stdout.txt").open("w") as stdout, (workdir / "stderr.txt").open("w") as stderr:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=stdout, stderr=stderr, text=True)
+        process.started, process.workdir = time.perf_counter(), workdir
+        yield process
+        if process.poll() is None:
+            process.terminate()  # its Spark JVM and the executors stop with it
+            process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def spark_build(cluster_build_process, spark, cc_vars, tmp_path_factory):
     """The whole project built on Spark from cc_general.csv (raises if any stage fails)."""
     workdir = tmp_path_factory.mktemp("spark_build")
     build = SparkBuild(spark, variables=cc_vars, target_path=workdir / "target", log_path=workdir / "logs")
     build.run()
     return build
+
+
+@dataclass
+class ClusterBuild:
+    """The local-cluster build as the parity checks read it: its tables in ``schema``."""
+
+    schema: str
+    master: str
+    executors: int
+    timings: dict[str, float]
+
+
+@pytest.fixture(scope="module")
+def cluster_build(cluster_build_process, spark):
+    """The local-cluster build, once its process has ended (a failed stage fails it, with
+    the output and where the executors' logs are). Its tables are files under its
+    warehouse, written by the executors: they are registered in this module's session as
+    the database CLUSTER_SCHEMA, for the same parity checks as the local[2] build's."""
+    process = cluster_build_process
+    returncode = process.wait(timeout=1800)
+    seconds = time.perf_counter() - process.started
+    output = (process.workdir / "stdout.txt").read_text()
+    application = re.search(r"^spark master: (\S+), application (\S+)$", output, re.MULTILINE)
+    import pyspark
+
+    # Each executor's stdout and stderr: SPARK_HOME/work/<application>/<executor id>/.
+    spark_home = Path(os.environ.get("SPARK_HOME") or os.path.dirname(pyspark.__file__))
+    executor_logs = spark_home / "work" / (application.group(2) if application else "?")
+    assert returncode == 0, (
+        f"the build on {CLUSTER_MASTER} failed (exit {returncode}); executor logs in {executor_logs}:\n"
+        f"{output[-6000:]}\n{(process.workdir / 'stderr.txt').read_text()[-4000:]}"
+    )
+    shutil.rmtree(executor_logs, ignore_errors=True)  # it passed: no need to keep them in the venv
+    # The runner's own lines ("<stage>: <seconds> s"; dbt's log lines start with a time).
+    timings = {label: float(value) for label, value in re.findall(r"^([a-z].*): ([0-9.]+) s$", output, re.M)}
+    timings["process, from start to end"] = seconds
+    executors = int(re.search(r"^spark executors: (\d+)$", output, re.MULTILINE).group(1))
+
+    spark.sql(f"create database if not exists {CLUSTER_SCHEMA}")
+    tables = (process.workdir / "warehouse" / "tables" / "segmentation.db").iterdir()
+    for table in sorted(path for path in tables if path.is_dir()):
+        spark.sql(f"create table {CLUSTER_SCHEMA}.{table.name} using parquet location '{table}'")
+    return ClusterBuild(CLUSTER_SCHEMA, application.group(1), executors, timings)
+
+
+@pytest.fixture(params=["local", "local_cluster"])
+def built(request):
+    """The whole Spark build the parity checks read: local[2] (spark_build, database
+    segmentation) or local-cluster (cluster_build, database local_cluster). Function
+    scoped on purpose: a parametrised module-scoped fixture would make pytest reorder the
+    module's tests, and the registry test that appends versions must run last."""
+    return request.getfixturevalue("spark_build" if request.param == "local" else "cluster_build")
 
 
 @pytest.fixture(scope="module")
@@ -94,28 +199,34 @@ def duckdb_build(cc_vars, tmp_path_factory):
     return run
 
 
-def spark_frame(spark, name: str) -> pd.DataFrame:
-    return relation_to_frame(spark.table(f"segmentation.{name}"))
+def spark_frame(spark, name: str, schema: str = "segmentation") -> pd.DataFrame:
+    return relation_to_frame(spark.table(f"{schema}.{name}"))
 
 
-def test_sql_models_build_and_pass_their_tests_on_spark_as_on_duckdb(spark, spark_build, duckdb_build):
+def test_sql_models_build_and_pass_their_tests_on_spark_as_on_duckdb(spark, built, duckdb_build):
     """Every stage ran (a failed model or test raises); the SQL models hold the same rows
     and values on both engines."""
     for name in ("stg_customers", "rejected_customers", "int_customers_cleaned", "dim_customers", "dim_segments"):
-        assert spark.table(f"segmentation.{name}").count() == duckdb_build.scalar(f"select count(*) from {name}"), name
+        assert spark.table(f"{built.schema}.{name}").count() == duckdb_build.scalar(f"select count(*) from {name}"), (
+            name
+        )
     rejected = ["source_row_number", "customer_id", "rejection_reason"]
-    spark_rejected = spark_frame(spark, "rejected_customers")[rejected].sort_values(rejected[0], ignore_index=True)
+    spark_rejected = spark_frame(spark, "rejected_customers", built.schema)[rejected].sort_values(
+        rejected[0], ignore_index=True
+    )
     duck_rejected = duckdb_build.query(f"select {', '.join(rejected)} from rejected_customers order by 1")
     pd.testing.assert_frame_equal(spark_rejected, duck_rejected, check_dtype=False)
     assert len(duck_rejected) == len(BAD_ROWS) - 1, duck_rejected  # all but the clamped frequency
-    spark_reasons = spark_frame(spark, "rpt_rejection_reasons").sort_values("rejection_kind", ignore_index=True)
+    spark_reasons = spark_frame(spark, "rpt_rejection_reasons", built.schema).sort_values(
+        "rejection_kind", ignore_index=True
+    )
     duck_reasons = duckdb_build.query("select * from rpt_rejection_reasons order by rejection_kind")
     pd.testing.assert_frame_equal(spark_reasons, duck_reasons, check_dtype=False)
     clamped = "select is_frequency_clamped from {} where customer_id = 'C99005'"
-    assert spark.sql(clamped.format("segmentation.int_customers_cleaned")).first()[0] is True
+    assert spark.sql(clamped.format(f"{built.schema}.int_customers_cleaned")).first()[0] is True
 
     columns = ["customer_id", "split", *CLUSTERING_FEATURES]
-    on_spark = spark_frame(spark, "int_customer_features_engineered")[columns].sort_values("customer_id")
+    on_spark = spark_frame(spark, "int_customer_features_engineered", built.schema)[columns].sort_values("customer_id")
     on_duckdb = duckdb_build.query(f"select {', '.join(columns)} from int_customer_features_engineered")
     on_duckdb = on_duckdb.sort_values("customer_id")
     assert on_spark["customer_id"].tolist() == on_duckdb["customer_id"].tolist()
@@ -123,15 +234,15 @@ def test_sql_models_build_and_pass_their_tests_on_spark_as_on_duckdb(spark, spar
     features = list(CLUSTERING_FEATURES)
     np.testing.assert_allclose(on_spark[features].to_numpy(float), on_duckdb[features].to_numpy(float), rtol=1e-12)
     for mart in ("dim_segments", "fct_campaign_audience", "segment_definitions", "segment_elbow"):
-        assert spark.table(f"segmentation.{mart}").count() > 0, mart
+        assert spark.table(f"{built.schema}.{mart}").count() > 0, mart
 
 
-def test_spark_segments_agree_with_duckdb_on_cc_general(spark, spark_build, duckdb_build):
+def test_spark_segments_agree_with_duckdb_on_cc_general(spark, built, duckdb_build):
     """Parity: adjusted Rand index >= 0.95, and the same segment_id numbering rule (largest
     train segment first) giving the same ids. Where two segments' train sizes differ by
     fewer customers than the engines place differently, the data does not decide their
     order, and only there may the ids differ."""
-    on_spark = spark_frame(spark, "customer_segments")
+    on_spark = spark_frame(spark, "customer_segments", built.schema)
     on_duckdb = duckdb_build.query("select * from customer_segments")
     assert list(on_spark.columns) == SEGMENT_SCHEMA.names == list(on_duckdb.columns)
     joined = on_duckdb.merge(on_spark, on="customer_id", suffixes=("_duckdb", "_spark"), validate="one_to_one")
@@ -147,9 +258,9 @@ def test_spark_segments_agree_with_duckdb_on_cc_general(spark, spark_build, duck
         "placed_differently": int(placed_differently),
         "duckdb_ids_to_spark_ids": {int(duck): int(spark_id) for duck, spark_id in counterpart.items()},
         "duckdb_build_seconds": round(duckdb_build.seconds, 1),
-        "spark_build_seconds": {label: round(seconds, 1) for label, seconds in spark_build.timings.items()},
+        "spark_build_seconds": {label: round(seconds, 1) for label, seconds in built.timings.items()},
     }
-    print("spark parity:", json.dumps(figures))
+    print(f"spark parity ({built.schema}):", json.dumps(figures))
     assert ari >= MIN_PARITY_ARI, figures
     assert sorted(counterpart) == sorted(counterpart.unique()), f"two segments map to one Spark segment {figures}"
 
@@ -157,7 +268,7 @@ def test_spark_segments_agree_with_duckdb_on_cc_general(spark, spark_build, duck
         return {int(s["segment_id"]): int(s["train_customer_count"]) for s in registry["segments"].iloc[-1]}
 
     duck_sizes = train_sizes(read_registry(duckdb_build.arrow("select * from segmentation_models")))
-    spark_sizes = train_sizes(read_registry(spark.table("segmentation.segmentation_models").toArrow()))
+    spark_sizes = train_sizes(read_registry(spark.table(f"{built.schema}.segmentation_models").toArrow()))
     for sizes in (duck_sizes, spark_sizes):  # the rule holds on each engine
         assert [sizes[i] for i in sorted(sizes)] == sorted(sizes.values(), reverse=True), sizes
     for duck, spark_id in counterpart.items():
@@ -166,22 +277,56 @@ def test_spark_segments_agree_with_duckdb_on_cc_general(spark, spark_build, duck
             assert gap <= placed_differently, f"segment {duck} is {spark_id} on Spark, size gap {gap}: {figures}"
 
 
-def test_spark_registry_row_is_a_registry_row(spark, spark_build, duckdb_build):
+def test_spark_registry_row_is_a_registry_row(spark, built, duckdb_build):
     """Same columns as the DuckDB registry; the stored arrays score the same customers
     with the DuckDB path's code to the same segments as the Spark path did."""
-    registry = spark_frame(spark, "segmentation_models")
+    registry = spark_frame(spark, "segmentation_models", built.schema)
     assert list(registry.columns) == REGISTRY_SCHEMA.names
     assert registry["model_version"].tolist() == [1]
     assert registry["n_segments"].tolist() == [3]
-    model = load_model(read_registry(spark.table("segmentation.segmentation_models").toArrow()), 1)
-    features = spark_frame(spark, "int_customer_features_engineered").sort_values("customer_id", ignore_index=True)
+    model = load_model(read_registry(spark.table(f"{built.schema}.segmentation_models").toArrow()), 1)
+    features = spark_frame(spark, "int_customer_features_engineered", built.schema).sort_values(
+        "customer_id", ignore_index=True
+    )
     reduced = reduce_customers(features, model).to_pandas()
     by_numpy = segment_customers(reduced, model, 1, dict.fromkeys(range(1, 4), "")).to_pandas()
-    on_spark = spark_frame(spark, "customer_segments").set_index("customer_id").loc[by_numpy["customer_id"]]
+    on_spark = (
+        spark_frame(spark, "customer_segments", built.schema).set_index("customer_id").loc[by_numpy["customer_id"]]
+    )
     assert (on_spark["segment_id"].to_numpy() == by_numpy["segment_id"].to_numpy()).all()
     np.testing.assert_allclose(on_spark["distance_to_centroid"], by_numpy["distance_to_centroid"], rtol=1e-9)
     duck_reduced = duckdb_build.query("select * from customer_features_reduced")
-    assert list(spark_frame(spark, "customer_features_reduced").columns) == list(duck_reduced.columns)
+    assert list(spark_frame(spark, "customer_features_reduced", built.schema).columns) == list(duck_reduced.columns)
+
+
+def test_whole_build_runs_on_local_cluster_executors(cluster_build):
+    """The local-cluster build ran on its master with both executor JVMs registered (the
+    parity checks above then read what they computed)."""
+    assert cluster_build.master == CLUSTER_MASTER
+    assert cluster_build.executors == 2, cluster_build
+    print("local-cluster build seconds:", json.dumps({k: round(v, 1) for k, v in cluster_build.timings.items()}))
+
+
+def test_spark_master_is_configurable_and_checked_before_spark_starts(spark, tmp_path, monkeypatch):
+    """The master comes from --master, else SEGMENTATION_SPARK_MASTER, else local[2]; a
+    malformed local-cluster string, a Spark home that cannot launch executors, or a second
+    master in a process that already has one fail with the fix in the message."""
+    monkeypatch.delenv(MASTER_ENV, raising=False)
+    assert spark_master() == "local[2]"
+    monkeypatch.setenv(MASTER_ENV, CLUSTER_MASTER)
+    assert spark_master() == CLUSTER_MASTER
+    assert spark_master("local[1]") == "local[1]"
+    assert local_cluster_settings("local[2]") == {}
+    assert local_cluster_settings("local-cluster[2,1,512]")["spark.executor.memory"] == "512m"
+    with pytest.raises(SparkBuildError, match=r"is not local-cluster\[N,C,M\].*local-cluster\[2,1,1024\]"):
+        local_cluster_settings("local-cluster[2,1]")
+    monkeypatch.setenv("SPARK_HOME", str(tmp_path))
+    with pytest.raises(SparkBuildError, match=r"has no bin/spark-class or jars: unset SPARK_HOME"):
+        local_cluster_settings(CLUSTER_MASTER)
+    monkeypatch.delenv("SPARK_HOME")
+    with pytest.raises(SparkBuildError, match=r"already runs a Spark session on local\[2\].*a process of its own"):
+        spark_session(tmp_path / "warehouse", master=CLUSTER_MASTER)
+    assert spark.sparkContext.master == "local[2]"
 
 
 def test_spark_scaler_and_pca_follow_scikit_learn(spark):
