@@ -48,7 +48,8 @@ $(SPARK_STAMP): $(STAMP) requirements-spark.txt
 	@touch $(SPARK_STAMP)
 
 ## The whole project on a local Spark session (SQL models through dbt-spark, the Python
-## models through segmentation.spark_build), into warehouse/spark/.
+## models through segmentation.spark_build), into warehouse/spark/. The master is local[2];
+## SEGMENTATION_SPARK_MASTER='local-cluster[2,1,1024]' runs the tasks in two executor JVMs.
 run-spark: setup-spark
 	$(SPARK_ENV) $(BIN)/python -m segmentation.spark_build $(if $(VARS),--vars '$(VARS)')
 

@@ -29,6 +29,7 @@ import argparse
 import importlib.util
 import json
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -95,17 +96,73 @@ class StandInDbt:
         return self.session.table(f"{self.schema}.{name}")
 
 
-def spark_session(warehouse: Path) -> Any:
-    """The local Spark session of the ``spark`` target (same settings as profiles.yml),
-    with its tables and metastore under ``warehouse``."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    os.environ["DBT_SPARK_WAREHOUSE"] = str(warehouse)
+#: The Spark master of the build and of the ``spark`` target: ``local[2]`` (one JVM, the
+#: driver runs the tasks), or for example ``local-cluster[2,1,1024]`` (two executor JVMs of
+#: one core and 1024 MB each, launched by an in-process standalone master and workers), or
+#: ``spark://host:7077``. Read by spark_session and by profiles.yml.
+MASTER_ENV = "SEGMENTATION_SPARK_MASTER"
+DEFAULT_MASTER = "local[2]"
+LOCAL_CLUSTER = re.compile(r"local-cluster\[\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\]")
+
+
+def spark_master(master: str | None = None) -> str:
+    """The master asked for: ``master``, else $SEGMENTATION_SPARK_MASTER, else local[2]."""
+    return master or os.environ.get(MASTER_ENV) or DEFAULT_MASTER
+
+
+def local_cluster_settings(master: str) -> dict[str, str]:
+    """What ``local-cluster[N,C,M]`` needs beyond the master string: each executor as large
+    as its worker (Spark's default of 1g never starts on a worker of less, and waits
+    forever), and a Spark home whose ``bin/spark-class`` and ``jars/`` launch the executor
+    JVMs (pip's pyspark ships both inside its package directory). Empty for other masters."""
+    if not master.startswith("local-cluster"):
+        return {}
+    matched = LOCAL_CLUSTER.fullmatch(master.strip())
+    if not matched:
+        raise SparkBuildError(
+            f"Spark master {master!r} is not local-cluster[N,C,M] (N executors of C cores and M MB each): "
+            "for example local-cluster[2,1,1024]."
+        )
+    from pyspark.find_spark_home import _find_spark_home
+
+    spark_home = Path(os.environ.get("SPARK_HOME") or _find_spark_home())
+    missing = [part for part in ("bin/spark-class", "jars") if not (spark_home / part).exists()]
+    if missing:
+        raise SparkBuildError(
+            f"Spark master {master} launches executor JVMs with SPARK_HOME/bin/spark-class and SPARK_HOME/jars, "
+            f"but {spark_home} has no {' or '.join(missing)}: unset SPARK_HOME (pip's pyspark has both) "
+            "or point it at a Spark distribution of the pyspark version."
+        )
+    # All executors are on this machine: a task never gains by waiting for a "local"
+    # slot (Spark's default waits 3 s per locality level before it takes any free core).
+    return {"spark.executor.memory": f"{matched.group(3)}m", "spark.locality.wait": "0s"}
+
+
+def spark_session(warehouse: Path, master: str | None = None) -> Any:
+    """The Spark session of the ``spark`` target (same settings as profiles.yml), on
+    ``spark_master(master)``, with its tables and metastore under ``warehouse``.
+
+    dbt-spark's ``session`` method then finds this session (``getOrCreate``) and runs
+    every SQL model in it: the master of profiles.yml only applies where dbt starts Spark
+    itself (``dbt build --target spark``), and reads the same variable."""
+    master = spark_master(master)
     from pyspark.sql import SparkSession
 
+    active = SparkSession.getActiveSession()
+    if active is not None and active.sparkContext.master != master:
+        raise SparkBuildError(
+            f"This process already runs a Spark session on {active.sparkContext.master}; a process holds one "
+            f"Spark context, so a build on {master} needs a process of its own: "
+            f"python -m segmentation.spark_build --master '{master}'."
+        )
+    settings = local_cluster_settings(master)
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    os.environ[MASTER_ENV] = master  # dbt's profile (and any child process) sees the same master
+    os.environ["DBT_SPARK_WAREHOUSE"] = str(warehouse)
     warehouse.mkdir(parents=True, exist_ok=True)
     builder = (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master(master)
         .appName("customer-segmentation")
         .config("spark.sql.warehouse.dir", str(warehouse / "tables"))
         .config(
@@ -117,9 +174,10 @@ def spark_session(warehouse: Path) -> Any:
         .config("spark.sql.shuffle.partitions", "4")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.session.timeZone", "UTC")
-        .enableHiveSupport()
     )
-    session = builder.getOrCreate()
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    session = builder.enableHiveSupport().getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -224,11 +282,35 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--vars", default="{}", help="dbt vars as YAML, as for dbt: '{customers_path: c.csv}'")
     parser.add_argument("--warehouse", default="warehouse/spark", help="folder of the Spark tables and metastore")
+    parser.add_argument(
+        "--master",
+        default=None,
+        help=f"Spark master: local[2] (the default, or ${MASTER_ENV}), local-cluster[2,1,1024] (two executor JVMs)",
+    )
+    parser.add_argument("--target-path", type=Path, default=None, help="dbt's target folder (default: target/)")
+    parser.add_argument("--log-path", type=Path, default=None, help="dbt's log folder (default: logs/)")
     args = parser.parse_args(argv)
-    build = SparkBuild(spark_session(Path(args.warehouse).resolve()), variables=yaml.safe_load(args.vars) or {})
-    build.run()
-    for label, seconds in build.timings.items():
-        print(f"{label}: {seconds:.1f} s")
+    session = spark_session(Path(args.warehouse).resolve(), master=args.master)
+    context = session.sparkContext
+    print(f"spark master: {context.master}, application {context.applicationId}", flush=True)
+    build = SparkBuild(
+        session,
+        variables=yaml.safe_load(args.vars) or {},
+        target_path=args.target_path,
+        log_path=args.log_path,
+    )
+    try:
+        build.run()
+        for label, seconds in build.timings.items():
+            print(f"{label}: {seconds:.1f} s")
+        # The block managers the build ran on, the driver's among them: local[2] has none
+        # beside it; local-cluster[N,C,M] adds one per executor JVM.
+        executors = context._jsc.sc().getExecutorMemoryStatus().size() - 1
+        print(f"spark executors: {executors}")
+    finally:
+        # Stops the executors before the JVM exits (else local-cluster's workers, shut
+        # down with it, try to relaunch them and log errors).
+        session.stop()
 
 
 if __name__ == "__main__":

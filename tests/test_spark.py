@@ -34,17 +34,32 @@ if os.environ.get("SEGMENTATION_REQUIRE_SPARK") == "1":
 else:
     pytest.importorskip("pyspark", reason="the Spark extra is not installed: make setup-spark")
 
-from segmentation.spark_build import SparkBuild, SparkBuildError, spark_session
+from segmentation.spark_build import (
+    MASTER_ENV,
+    SparkBuild,
+    SparkBuildError,
+    local_cluster_settings,
+    spark_master,
+    spark_session,
+)
 
 pytestmark = pytest.mark.spark
 
 #: The parity bar of the issue: Spark's segments against DuckDB's on cc_general.
 MIN_PARITY_ARI = 0.95
+#: The master of every Spark test here: Spark's local-cluster starts a standalone master
+#: and two workers inside the driver's JVM, and each worker launches an executor JVM of
+#: one core and 1024 MB (with its own Python workers), so nothing the driver holds in
+#: memory reaches a task unless Spark ships it. `make run-spark`'s default, local[2], runs
+#: the same code with the tasks in the driver's JVM.
+CLUSTER_MASTER = "local-cluster[2,1,1024]"
 
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
-    return spark_session(tmp_path_factory.mktemp("spark_warehouse"))
+    session = spark_session(tmp_path_factory.mktemp("spark_warehouse"), master=CLUSTER_MASTER)
+    yield session
+    session.stop()  # the executors stop before the JVM exits
 
 
 #: Rows appended to cc_general (C10001's values with one field changed), rejected or
@@ -185,6 +200,39 @@ def test_spark_registry_row_is_a_registry_row(spark, spark_build, duckdb_build):
     np.testing.assert_allclose(on_spark["distance_to_centroid"], by_numpy["distance_to_centroid"], rtol=1e-9)
     duck_reduced = duckdb_build.query("select * from customer_features_reduced")
     assert list(spark_frame(spark, "customer_features_reduced").columns) == list(duck_reduced.columns)
+
+
+def test_the_build_ran_on_two_executor_processes(spark, spark_build):
+    """The whole build above ran on local-cluster: two executor JVMs registered, and the
+    tasks' Python workers run in processes other than the driver."""
+    context = spark.sparkContext
+    assert context.master == CLUSTER_MASTER
+    assert context._jsc.sc().getExecutorMemoryStatus().size() - 1 == 2  # the driver's block manager is the other
+    task_pids = set(context.parallelize(range(8), 8).map(lambda _: os.getpid()).collect())
+    assert os.getpid() not in task_pids and len(task_pids) >= 2, task_pids
+    print("spark build seconds:", json.dumps({k: round(v, 1) for k, v in spark_build.timings.items()}))
+
+
+def test_spark_master_is_configurable_and_checked_before_spark_starts(spark, tmp_path, monkeypatch):
+    """The master comes from --master, else SEGMENTATION_SPARK_MASTER, else local[2]; a
+    malformed local-cluster string, a Spark home that cannot launch executors, or a second
+    master in a process that already has one fail with the fix in the message."""
+    monkeypatch.delenv(MASTER_ENV, raising=False)
+    assert spark_master() == "local[2]"
+    monkeypatch.setenv(MASTER_ENV, CLUSTER_MASTER)
+    assert spark_master() == CLUSTER_MASTER
+    assert spark_master("local[1]") == "local[1]"
+    assert local_cluster_settings("local[2]") == {}
+    assert local_cluster_settings("local-cluster[2,1,512]")["spark.executor.memory"] == "512m"
+    with pytest.raises(SparkBuildError, match=r"is not local-cluster\[N,C,M\].*local-cluster\[2,1,1024\]"):
+        local_cluster_settings("local-cluster[2,1]")
+    monkeypatch.setenv("SPARK_HOME", str(tmp_path))
+    with pytest.raises(SparkBuildError, match=r"has no bin/spark-class or jars: unset SPARK_HOME"):
+        local_cluster_settings(CLUSTER_MASTER)
+    monkeypatch.delenv("SPARK_HOME")
+    with pytest.raises(SparkBuildError, match=r"already runs a Spark session on local-cluster.*a process of its own"):
+        spark_session(tmp_path / "warehouse", master="local[2]")
+    assert spark.sparkContext.master == CLUSTER_MASTER
 
 
 def test_the_spark_engine_answers_as_the_duckdb_engine(spark):
