@@ -88,7 +88,7 @@ report: setup
 ## REDUCERS="pca" skips the autoencoder builds.
 TEN_MILLION ?= $(if $(SIZES),0,1)
 bench: setup
-	$(BIN)/python -m segmentation.benchmark $(if $(SIZES),--sizes $(SIZES)) \
+	$(BIN)/python -m benchmarks.bench $(if $(SIZES),--sizes $(SIZES)) \
 		$(if $(REDUCERS),--reducers $(REDUCERS)) $(if $(filter 1,$(TEN_MILLION)),--ten-million)
 
 ## Read-only SQL on the published warehouse (WORKSPACE=1: on the last build's workspace).

@@ -29,7 +29,7 @@ def side(module: str) -> str | None:
     parts = module.split(".")
     if len(parts) >= 2 and parts[1] in ALLOWED:
         return parts[1]
-    return None  # the package itself and the runners (generator, benchmark, spark_build)
+    return None  # the package itself and the runners (generator, spark_build)
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -80,7 +80,7 @@ def test_no_import_cycle():
 
 
 def test_every_module_is_on_a_side_or_a_runner():
-    runners = {"segmentation", "segmentation.generator", "segmentation.benchmark", "segmentation.spark_build"}
+    runners = {"segmentation", "segmentation.generator", "segmentation.spark_build"}
     loose = sorted(module for module in MODULES if side(module) is None and module not in runners)
     sides = [f"segmentation.{name}" for name in ALLOWED if name != "shared"]
     assert not loose, f"{loose}: put each module in one of {sides}, or among the shared modules {sorted(SHARED)}"
