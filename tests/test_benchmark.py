@@ -229,8 +229,9 @@ def test_kmeans_on_a_sample_finds_the_segments_of_the_whole_train_split():
     a seeded sample of the train split segments everyone as a fit on the whole split."""
     features, _ = blob_features(n_rows=6000)
     rules, empty = naming_rules(), read_registry(REGISTRY_SCHEMA.empty_table())
-    sampled = fit_version(features, SegmentationParams(kmeans_sample_size=500), empty, rules)
-    full = fit_version(features, SegmentationParams(kmeans_sample_size=10_000), empty, rules)
+    # k is fixed (3): the elbow curve is beside the point, k = 1..3 keeps it short.
+    sampled = fit_version(features, SegmentationParams(kmeans_sample_size=500, elbow_max_k=3), empty, rules)
+    full = fit_version(features, SegmentationParams(kmeans_sample_size=10_000, elbow_max_k=3), empty, rules)
     matrix = None
     labels = []
     for row in (sampled, full):
