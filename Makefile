@@ -15,7 +15,7 @@ WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
 export TF_CPP_MIN_LOG_LEVEL := 3
 
 .PHONY: setup setup-spark run run-spark build test test-spark unit lint format docs report bench demo-data lock lock-spark \
-	query rollback publish-status clean
+	query rollback publish-status clean generated
 
 setup: $(STAMP)
 
@@ -78,6 +78,12 @@ format: setup
 
 docs: setup
 	$(BIN)/dbt docs generate
+
+## Regenerate what segmentation/vars.py (the declaration of every dbt var) generates:
+## macros/var_spec.sql, the segmentation_params block of python_models/ml/_ml__models.yml
+## and the parameters table of docs/parameters.md (tests/test_vars.py fails while one is stale).
+generated: setup
+	$(BIN)/python -m segmentation.vars
 
 ## The self-contained HTML report (and PNG figures) from the warehouse, into reports/.
 report: setup

@@ -127,15 +127,15 @@ def sample_fit_agreement(database: Path) -> tuple[float, int, int]:
     import duckdb
     from sklearn.metrics import adjusted_rand_score
 
-    from segmentation.fit.metrics import kmeans_sample
-    from segmentation.fit.pipeline import N_INIT, fit_kmeans, train_mask
-    from segmentation.relations import read_clustering_features, relation_to_arrow
+    from segmentation.engines import engine_for
+    from segmentation.fit.scores import kmeans_sample
+    from segmentation.fit.steps import N_INIT, fit_kmeans, train_mask
     from segmentation.scoring.model import feature_matrix
     from segmentation.scoring.registry import load_model, read_registry, version_in_use, version_row
 
     with duckdb.connect(str(database), read_only=True) as connection:
-        features = read_clustering_features(connection.table("int_customer_features_engineered"))
-        registry = read_registry(relation_to_arrow(connection.table("segmentation_models")))
+        features = connection.sql("select * from int_customer_features_engineered order by customer_id").df()
+        registry = read_registry(engine_for(connection.table("segmentation_models"), connection).arrow())
     version = version_in_use(registry, None)
     parameters = json.loads(version_row(registry, version)["parameters"])
     seed = parameters["random_seed"]

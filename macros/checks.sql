@@ -16,20 +16,21 @@
 {% endmacro %}
 
 
-{% macro _var_error(name, value, accepted) %}
+{% macro _var_error(name, value, accepted, example) %}
     {{ exceptions.raise_compiler_error(
         "var " ~ name ~ " must be " ~ accepted ~ ", got '" ~ value ~ "'. Set it with: dbt build --vars '{"
-        ~ name ~ ": ...}' (see docs/parameters.md)."
+        ~ name ~ ": " ~ example ~ "}' (see docs/parameters.md)."
     ) }}
 {% endmacro %}
 
 
 {% macro _is_number(value) %}
     {#- A finite decimal number, nothing else (\Z: not even a trailing newline), so that
-        a validated value can be rendered into SQL as it is. -#}
+        a validated value can be rendered into SQL as it is (the pattern and the limit are
+        segmentation/vars.py's, in macros/var_spec.sql). -#}
     {%- set text = value | string -%}
-    {{ return(modules.re.match('^\\s*[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?\\s*\\Z', text) is not none
-        and (text | float | abs) < 1e300) }}
+    {{ return(modules.re.match(var_number_pattern(), text) is not none
+        and (text | float | abs) < var_number_limit()) }}
 {% endmacro %}
 
 
@@ -39,95 +40,104 @@
 {% endmacro %}
 
 
+{% macro _var_is_valid(spec, value) %}
+    {#- Whether value is one var spec (macros/var_spec.sql) accepts: the same rule as
+        VarSpec.parse in segmentation/vars.py (tests/test_vars.py compares the two). -#}
+    {%- set text = value | string | trim | lower -%}
+    {%- if spec.none_words and value is not boolean and text in spec.none_words -%}
+        {{ return(true) }}
+    {%- elif spec.kind == 'path' -%}
+        {{ return((value is none or value is string) and not (spec.required and (value or '') | trim == '')) }}
+    {%- elif spec.kind == 'whole' -%}
+        {{ return(value is not boolean and _is_whole_number(value, spec.minimum or 0)) }}
+    {%- elif spec.kind == 'number' or spec.kind == 'count_or_share' -%}
+        {%- if value is boolean or not _is_number(value) -%}
+            {{ return(false) }}
+        {%- endif -%}
+        {%- set number = value | string | float -%}
+        {%- if spec.kind == 'count_or_share' -%}
+            {{ return((number > 0 and number < 1) or (number >= 1 and number == (number | int))) }}
+        {%- endif -%}
+        {{ return((spec.minimum is none or number >= spec.minimum)
+            and (spec.maximum is none or number <= spec.maximum)
+            and (spec.exclusive_minimum is none or number > spec.exclusive_minimum)
+            and (spec.exclusive_maximum is none or number < spec.exclusive_maximum)) }}
+    {%- elif spec.kind == 'choice' -%}
+        {{ return(text in spec.choices) }}
+    {%- elif spec.kind == 'bool' -%}
+        {#- not trimmed: the enabled: configs compare var('refit') | string | lower as it is -#}
+        {{ return(value | string | lower in ['true', 'false']) }}
+    {%- elif spec.kind == 'whole_list' -%}
+        {%- if value is mapping -%}
+            {{ return(false) }}
+        {%- endif -%}
+        {%- set items = value if value is iterable and value is not string
+            else modules.re.split('[\\s,\\[\\]()]+', value | string) | select | list -%}
+        {%- for item in items if item is boolean or not _is_whole_number(item, spec.minimum or 0) -%}
+            {{ return(false) }}
+        {%- endfor -%}
+        {{ return(true) }}
+    {%- endif -%}
+    {%- do exceptions.raise_compiler_error("var spec of " ~ spec.name ~ ": unknown kind " ~ spec.kind) -%}
+{% endmacro %}
+
+
 {% macro validate_vars() %}
-    {#- Every var, before any work: a var that reaches SQL is rendered there only after it
+    {#- Every var, before any work, by its declaration in segmentation/vars.py (generated
+        into macros/var_spec.sql): a var that reaches SQL is rendered there only after it
         passed here (a number, one of a list, true/false), or as an escaped string literal
         (the paths; macros/sql_literals.sql). The macros that render vars into SQL call
         this again (validated_var), so `dbt compile` and `dbt show`, which skip
-        on-run-start, never render a bad value either. The Python models validate
-        theirs again (segmentation/params.py). -#}
-    {%- for name in ['customers_path', 'export_path'] -%}
-        {%- if var(name) is not none and var(name) is not string -%}
-            {%- do _var_error(name, var(name), 'a path (text)') -%}
+        on-run-start, never render a bad value either. The Python models parse theirs
+        with the same declarations (segmentation/params.py). -#}
+    {%- for spec in var_spec() -%}
+        {%- if not _var_is_valid(spec, var(spec.name)) -%}
+            {%- do _var_error(spec.name, var(spec.name), spec.accepted, spec.example) -%}
         {%- endif -%}
     {%- endfor -%}
-    {%- if (var('export_path') or '') | trim == '' -%}
-        {%- do _var_error('export_path', var('export_path'),
-            'the folder the BI marts are exported to (a path, for example exports)') -%}
+    {#- The rules between vars. -#}
+    {%- if (var('min_tenure') | int) > (var('max_tenure') | int) -%}
+        {{ exceptions.raise_compiler_error(
+            "var min_tenure/max_tenure must be whole numbers of at least 1 with min_tenure <= max_tenure, got '"
+            ~ var('min_tenure') ~ "/" ~ var('max_tenure') ~ "'. Set them with: dbt build --vars "
+            ~ "'{min_tenure: " ~ _var_spec_named('min_tenure').example
+            ~ ", max_tenure: " ~ _var_spec_named('max_tenure').example ~ "}' (see docs/parameters.md)."
+        ) }}
     {%- endif -%}
-    {%- set n_segments = var('n_segments') | string | trim | lower -%}
-    {%- if n_segments != 'auto' and not _is_whole_number(n_segments, 1) -%}
-        {%- do _var_error('n_segments', var('n_segments'), "a whole number of at least 1 or 'auto'") -%}
-    {%- endif -%}
-    {%- set reducers = ['pca', 'autoencoder', 'none'] -%}
-    {%- if var('reducer') | string | trim | lower not in reducers -%}
-        {%- do _var_error('reducer', var('reducer'), 'one of ' ~ reducers | join(', ')) -%}
-    {%- endif -%}
-    {%- if not _is_number(var('n_components')) or (var('n_components') | float) <= 0 -%}
-        {%- do _var_error('n_components', var('n_components'),
-            'a whole number of components (>= 1) or a share of variance between 0 and 1') -%}
-    {%- endif -%}
-    {%- if not _is_number(var('test_share'))
-        or (var('test_share') | float) <= 0 or (var('test_share') | float) >= 1 -%}
-        {%- do _var_error('test_share', var('test_share'), 'a number between 0 and 1 (exclusive)') -%}
-    {%- endif -%}
-    {%- if not _is_whole_number(var('random_seed'), 0) -%}
-        {%- do _var_error('random_seed', var('random_seed'), 'a whole number of at least 0') -%}
-    {%- endif -%}
-    {%- if not _is_number(var('max_clampable_frequency')) or (var('max_clampable_frequency') | float) < 1 -%}
-        {%- do _var_error('max_clampable_frequency', var('max_clampable_frequency'), 'a number of at least 1') -%}
-    {%- endif -%}
-    {%- if not _is_whole_number(var('min_tenure'), 1) or not _is_whole_number(var('max_tenure'), 1)
-        or (var('min_tenure') | int) > (var('max_tenure') | int) -%}
-        {%- do _var_error('min_tenure/max_tenure', var('min_tenure') ~ '/' ~ var('max_tenure'),
-            'whole numbers of at least 1 with min_tenure <= max_tenure') -%}
-    {%- endif -%}
-    {%- for name in ['rejected_share_warn', 'rejected_share_error'] -%}
-        {%- if not _is_number(var(name)) or (var(name) | float) < 0 or (var(name) | float) > 1 -%}
-            {%- do _var_error(name, var(name), 'a share between 0 and 1') -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {#- The Python models' sizes (minimums as in segmentation/params.py). -#}
-    {%- set sizes = {
-        'elbow_max_k': 2, 'elbow_sample_size': 10, 'silhouette_sample_size': 10,
-        'kmeans_sample_size': 10, 'autoencoder_epochs': 1, 'autoencoder_batch_size': 1,
-        'autoencoder_patience': 1, 'autoencoder_sample_size': 10
-    } -%}
-    {%- for name, minimum in sizes.items() -%}
-        {%- if not _is_whole_number(var(name), minimum) -%}
-            {%- do _var_error(name, var(name), 'a whole number of at least ' ~ minimum) -%}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set layers = var('autoencoder_hidden_layers') -%}
-    {%- set widths = layers if layers is iterable and layers is not string and layers is not mapping
-        else modules.re.split('[\\s,\\[\\]()]+', layers | string) | select | list -%}
-    {%- set bad_widths = [] -%}
-    {%- for width in widths if not _is_whole_number(width, 1) -%}
-        {%- do bad_widths.append(width) -%}
-    {%- endfor -%}
-    {%- if layers is mapping or bad_widths -%}
-        {%- do _var_error('autoencoder_hidden_layers', layers,
-            'a list of layer widths, each a whole number of at least 1 (for example [32, 16])') -%}
-    {%- endif -%}
-    {%- for name in ['compare_reducers', 'refit'] -%}
-        {%- if var(name) | string | lower not in ['true', 'false'] -%}
-            {%- do _var_error(name, var(name), 'true or false') -%}
-        {%- endif -%}
-    {%- endfor -%}
     {%- set model_version = var('model_version') | string | trim | lower -%}
-    {%- if model_version not in ['', 'none', 'latest'] -%}
-        {%- if not _is_whole_number(model_version, 1) -%}
-            {%- do _var_error('model_version', var('model_version'),
-                'a stored model version (a whole number of at least 1), or empty for the latest') -%}
-        {%- endif -%}
-        {%- if var('refit') | string | lower == 'true' -%}
-            {{ exceptions.raise_compiler_error(
-                "var model_version=" ~ var('model_version') ~ " only applies with refit: false (scoring with a "
-                ~ "stored version); a refitting build always stores a new version. Set it with: "
-                ~ "dbt build --vars '{refit: false, model_version: " ~ var('model_version') ~ "}'"
-            ) }}
-        {%- endif -%}
+    {%- if model_version not in _var_spec_named('model_version').none_words
+        and var('refit') | string | lower == 'true' -%}
+        {{ exceptions.raise_compiler_error(
+            "var model_version=" ~ var('model_version') ~ " only applies with refit: false (scoring with a "
+            ~ "stored version); a refitting build always stores a new version. Set it with: "
+            ~ "dbt build --vars '{refit: false, model_version: " ~ var('model_version') ~ "}'"
+        ) }}
     {%- endif -%}
+{% endmacro %}
+
+
+{% macro _var_spec_named(name) %}
+    {%- for spec in var_spec() if spec.name == name -%}
+        {{ return(spec) }}
+    {%- endfor -%}
+    {%- do exceptions.raise_compiler_error("no var " ~ name ~ " is declared in segmentation/vars.py") -%}
+{% endmacro %}
+
+
+{% macro print_refused_var_values(values) %}
+    {#- dbt run-operation print_refused_var_values --args '{values: {n_segments: [0, auto]}}':
+        prints, as JSON after "refused var values: ", which of the given values (var name
+        -> list of values) validate_vars() refuses, by each var's own declaration (the
+        rules between vars aside). tests/test_vars.py compares it with segmentation/vars.py. -#}
+    {%- set refused = {} -%}
+    {%- for name, candidates in values.items() -%}
+        {%- set spec = _var_spec_named(name) -%}
+        {%- do refused.update({name: []}) -%}
+        {%- for value in candidates if not _var_is_valid(spec, value) -%}
+            {%- do refused[name].append(value) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ print("refused var values: " ~ tojson(refused)) }}
 {% endmacro %}
 
 

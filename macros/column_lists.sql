@@ -21,16 +21,37 @@
 
 
 {% macro clustering_features() %}
-    {#- The engineered features the segment model clusters: the same list, in the same
-        order, as CLUSTERING_FEATURES in segmentation/columns.py (a pytest checks it). -#}
-    {{ return([
-        'log_balance', 'balance_frequency', 'log_monthly_purchases', 'log_monthly_oneoff_purchases',
-        'log_monthly_installments_purchases', 'log_monthly_cash_advance', 'purchases_frequency',
-        'oneoff_purchases_frequency', 'purchases_installments_frequency', 'cash_advance_frequency',
-        'log_monthly_purchases_trx', 'log_monthly_cash_advance_trx', 'log_average_purchase_ticket',
-        'log_credit_limit', 'credit_utilisation', 'log_monthly_payments',
-        'log_payment_to_minimum_ratio', 'prc_full_payment'
-    ]) }}
+    {#- The engineered features the segment model clusters, in the order it reads them: the
+        columns of int_customer_features_engineered whose entry in
+        models/intermediate/_intermediate__models.yml has `meta: {clustering_feature: true}`
+        (the one place they are declared; the Python models read them from the
+        segmentation_features model, built from this list). Each item: name, description.
+        Empty while dbt parses (the graph is filled only when it executes). -#}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.int_customer_features_engineered') -%}
+    {%- set found = [] -%}
+    {%- for column in (node.columns.values() if node else []) -%}
+        {%- set meta = column.get('config', {}).get('meta', {}) or column.get('meta', {}) -%}
+        {%- if meta.get('clustering_feature') -%}
+            {%- do found.append({'name': column.name, 'description': column.description}) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not found -%}
+        {{ exceptions.raise_compiler_error(
+            "no clustering feature is declared: mark the columns of int_customer_features_engineered "
+            ~ "the segment model clusters with `config: {meta: {clustering_feature: true}}` in "
+            ~ "models/intermediate/_intermediate__models.yml."
+        ) }}
+    {%- endif -%}
+    {{ return(found) }}
+{% endmacro %}
+
+
+{% macro clustering_feature_names() %}
+    {#- The names of clustering_features(), in order. -#}
+    {{ return(clustering_features() | map(attribute='name') | list) }}
 {% endmacro %}
 
 

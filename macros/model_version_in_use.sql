@@ -1,13 +1,11 @@
 {#-
-    The model version a build scores with, as a SQL expression: var model_version when it
-    is set (only with refit false), else the latest version in the registry. Models that
-    call it must also ref('segmentation_models') themselves.
+    The model version a build scores with, as a SQL expression: the version that
+    customer_segments assigned the segments with. Which version that is (var
+    model_version with refit false, else the latest stored version) is decided once, in
+    Python (segmentation.scoring.registry.version_in_use, which the Python models call);
+    SQL reads the result instead of deciding again. The ref makes every caller depend on
+    customer_segments.
 -#}
 {% macro model_version_in_use() %}
-    {%- set requested = validated_var('model_version') | string | trim | lower -%}
-    {%- if requested in ['', 'none', 'latest'] -%}
-        (select max(model_version) from {{ ref('segmentation_models') }})
-    {%- else -%}
-        {{ requested | int }}
-    {%- endif -%}
+    (select max(model_version) from {{ ref('customer_segments') }})
 {% endmacro %}

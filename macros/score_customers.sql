@@ -5,16 +5,16 @@
     renders a parenthesised subquery giving customer_id, segment_id, segment_name,
     model_version, distance_to_centroid and confidence, computed by the database from the
     SQL rendered from the version's arrays (model_scoring_sql, the same renderer as
-    customer_segments). model_version none: the version in use (var model_version, else
-    the latest).
+    customer_segments). model_version none: the version in use (the one customer_segments
+    was scored with: var model_version, else the latest).
 
         select * from {{ score_customers(ref('int_customer_features_engineered')) }}
         select * from {{ score_customers(source_or_ref, model_version=2) }}
 -#}
 {% macro score_customers(relation, model_version=none) %}
     {%- set scoring = ref('model_scoring_sql') -%}
-    {#- model_version_in_use reads the registry: ref it here so dbt sees the dependency at parse time. -#}
-    {%- set registry = ref('segmentation_models') -%}
+    {#- model_version_in_use reads customer_segments: ref it here so dbt sees the dependency at parse time. -#}
+    {%- set segments = ref('customer_segments') -%}
     {%- if not execute or adapter.get_relation(scoring.database, scoring.schema, scoring.identifier) is none -%}
         {#- Parse time, or nothing built yet (as when sqlfluff compiles the project): the
             columns, and a query that says what to do if it is run. -#}

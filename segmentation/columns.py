@@ -25,26 +25,7 @@ RAW_COLUMNS: tuple[str, ...] = (
     "TENURE",
 )
 
-#: Engineered features (columns of ``int_customer_features_engineered``) that the
-#: segment model scales, reduces and clusters. Each is documented in
-#: ``models/intermediate/_intermediate__models.yml``.
-CLUSTERING_FEATURES: tuple[str, ...] = (
-    "log_balance",
-    "balance_frequency",
-    "log_monthly_purchases",
-    "log_monthly_oneoff_purchases",
-    "log_monthly_installments_purchases",
-    "log_monthly_cash_advance",
-    "purchases_frequency",
-    "oneoff_purchases_frequency",
-    "purchases_installments_frequency",
-    "cash_advance_frequency",
-    "log_monthly_purchases_trx",
-    "log_monthly_cash_advance_trx",
-    "log_average_purchase_ticket",
-    "log_credit_limit",
-    "credit_utilisation",
-    "log_monthly_payments",
-    "log_payment_to_minimum_ratio",
-    "prc_full_payment",
-)
+#: The features the segment model clusters are not listed here: they are declared once,
+#: as the columns of ``int_customer_features_engineered`` marked
+#: ``meta: {clustering_feature: true}`` in models/intermediate/_intermediate__models.yml,
+#: and the fit reads them from the ``segmentation_features`` model built from that list.

@@ -50,7 +50,10 @@ DIAGNOSTIC_MODELS = (
     "model_scoring_sql",
     "reducer_comparison",
 )
-SQL_BEFORE_ML = "+int_customer_features_engineered +rpt_rejection_reasons segment_naming_rules segment_campaigns"
+SQL_BEFORE_ML = (
+    "+int_customer_features_engineered +rpt_rejection_reasons segment_naming_rules segment_campaigns "
+    "segmentation_features"
+)
 SQL_REGISTRY_VIEWS = "path:models/ml"
 SQL_MARTS = "path:models/marts,resource_type:model --exclude rpt_rejection_reasons"
 NOT_ON_SPARK = "path:models/exploration bi_exports"

@@ -13,12 +13,27 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from sklearn.datasets import make_blobs
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.serving.publish import BuildArea
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+FEATURES_YML = REPO_ROOT / "models" / "intermediate" / "_intermediate__models.yml"
+
+
+def declared_clustering_features(path: Path = FEATURES_YML) -> tuple[str, ...]:
+    """The clustering features as declared, in order: the columns of
+    int_customer_features_engineered marked ``meta: {clustering_feature: true}`` (what
+    the ``segmentation_features`` model lists in a build)."""
+    models = yaml.safe_load(path.read_text())["models"]
+    columns = next(model["columns"] for model in models if model["name"] == "int_customer_features_engineered")
+    return tuple(
+        column["name"] for column in columns if column.get("config", {}).get("meta", {}).get("clustering_feature")
+    )
+
+
+CLUSTERING_FEATURES = declared_clustering_features()
 CC_GENERAL_CSV = REPO_ROOT.parent / "shared" / "data" / "cc_general.csv"
 DEMO_SEED_CSV = REPO_ROOT / "seeds" / "demo_customers.csv"
 DEMO_GROUPS_CSV = REPO_ROOT / "tests" / "data" / "demo_customer_groups.csv"
@@ -114,12 +129,15 @@ def fit_and_score(features: pd.DataFrame, params, registry: pd.DataFrame | None 
     """The dbt chain in-process: segmentation_models (fit a version and append it to
     ``registry``), customer_features_reduced, customer_segments. Returns the segment
     table (pandas), the reduced coordinates, the model in use and the new registry."""
-    from segmentation.fit.versions import update_registry
-    from segmentation.scoring.model import reduce_customers, segment_customers
+    from segmentation.engines import engine_for
+    from segmentation.fit.procedure import update_registry
     from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, segment_names
+    from tests.oracles import reduce_customers, segment_customers
 
     registry = read_registry(REGISTRY_SCHEMA.empty_table()) if registry is None else registry
-    appended = read_registry(update_registry(features, params, registry, naming_rules()))
+    appended = read_registry(
+        update_registry(engine_for(features), params, registry, naming_rules(), CLUSTERING_FEATURES)
+    )
     registry = pd.concat([registry, appended], ignore_index=True) if not appended.empty else registry
     version, model = model_in_use(registry, params)
     reduced = reduce_customers(features, model).to_pandas()

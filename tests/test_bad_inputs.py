@@ -124,6 +124,13 @@ def test_header_only_file(tmp_path):
         ({"reducer": "umap"}, "var reducer must be one of pca, autoencoder, none, got 'umap'"),
         ({"test_share": 1.5}, "var test_share must be a number between 0 and 1 (exclusive), got '1.5'"),
         ({"n_components": -2}, "var n_components must be a whole number of components (>= 1) or a share"),
+        # neither a count nor a share: stopped here too, not only later in the Python models
+        ({"n_components": 1.5}, "var n_components must be a whole number of components (>= 1) or a share"),
+        (
+            {"min_tenure": 6, "max_tenure": 3},
+            "var min_tenure/max_tenure must be whole numbers of at least 1 with min_tenure <= max_tenure, "
+            "got '6/3'. Set them with: dbt build --vars '{min_tenure: 1, max_tenure: 12}'",
+        ),
         ({"random_seed": "x"}, "var random_seed must be a whole number of at least 0, got 'x'"),
         ({"refit": "maybe"}, "var refit must be true or false, got 'maybe'"),
         ({"model_version": 2}, "var model_version=2 only applies with refit: false"),

@@ -22,11 +22,12 @@ from benchmarks.report import render_markdown
 from benchmarks.runs import DEMO_CUSTOMERS, NOTEBOOK, Run, build_vars, sample_fit_agreement
 from benchmarks.targets import TARGETS, check_target
 from segmentation.columns import RAW_COLUMNS
-from segmentation.fit.versions import fit_version
+from segmentation.engines import engine_for
+from segmentation.fit.procedure import fit_version
 from segmentation.params import SegmentationParams
 from segmentation.scoring.model import feature_matrix
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
-from tests.conftest import blob_features, naming_rules
+from tests.conftest import CLUSTERING_FEATURES, blob_features, naming_rules
 
 
 def _tiny_source(path, n_rows=7):
@@ -230,8 +231,20 @@ def test_kmeans_on_a_sample_finds_the_segments_of_the_whole_train_split():
     features, _ = blob_features(n_rows=6000)
     rules, empty = naming_rules(), read_registry(REGISTRY_SCHEMA.empty_table())
     # k is fixed (3): the elbow curve is beside the point, k = 1..3 keeps it short.
-    sampled = fit_version(features, SegmentationParams(kmeans_sample_size=500, elbow_max_k=3), empty, rules)
-    full = fit_version(features, SegmentationParams(kmeans_sample_size=10_000, elbow_max_k=3), empty, rules)
+    sampled = fit_version(
+        engine_for(features),
+        SegmentationParams(kmeans_sample_size=500, elbow_max_k=3),
+        empty,
+        rules,
+        CLUSTERING_FEATURES,
+    )
+    full = fit_version(
+        engine_for(features),
+        SegmentationParams(kmeans_sample_size=10_000, elbow_max_k=3),
+        empty,
+        rules,
+        CLUSTERING_FEATURES,
+    )
     matrix = None
     labels = []
     for row in (sampled, full):
@@ -273,6 +286,8 @@ def test_make_bench_runs_end_to_end_on_a_small_file(tmp_path):
 def test_kmeans_sample_is_never_smaller_than_the_number_of_segments():
     features, _ = blob_features(n_rows=1200)
     params = SegmentationParams(n_segments=12, kmeans_sample_size=10, elbow_max_k=4, silhouette_sample_size=300)
-    row = fit_version(features, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules())
+    row = fit_version(
+        engine_for(features), params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules(), CLUSTERING_FEATURES
+    )
     assert row.column("n_segments")[0].as_py() == 12
     assert len(row.column("centroids")[0].as_py()) == 12

@@ -13,8 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from segmentation.columns import CLUSTERING_FEATURES
-from tests.conftest import REPO_ROOT, build_ok, run_dbt
+from tests.conftest import CLUSTERING_FEATURES, REPO_ROOT, build_ok, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -183,11 +182,19 @@ def test_every_var_is_documented_in_the_parameters_page():
     assert not missing, f"vars missing from docs/parameters.md's Parameters table: {missing}"
 
 
-def test_the_sql_feature_list_is_the_python_one():
-    macro = (REPO_ROOT / "macros" / "column_lists.sql").read_text()
-    body = macro[macro.index("macro clustering_features") :]
-    body = body[: body.index("endmacro")]
-    assert tuple(re.findall(r"'(\w+)'", body)) == CLUSTERING_FEATURES
+def test_segmentation_features_lists_the_declared_features_with_their_descriptions(documented):
+    """The build's list of clustering features is the yml's: every column marked
+    clustering_feature, in order, with its description; the fit used exactly these."""
+    run, _, manifest, _ = documented
+    listed = run.query("select * from segmentation_features order by feature_position")
+    assert tuple(listed["feature"]) == CLUSTERING_FEATURES
+    assert listed["feature_position"].tolist() == list(range(1, len(CLUSTERING_FEATURES) + 1))
+    node = manifest["nodes"][f"model.{PACKAGE}.int_customer_features_engineered"]
+    assert listed["description"].tolist() == [
+        node["columns"][name]["description"].strip() for name in listed["feature"]
+    ]
+    fitted = run.query("select features from segmentation_models order by model_version desc limit 1")
+    assert tuple(fitted["features"].iloc[0]) == CLUSTERING_FEATURES
 
 
 def test_a_type_change_in_a_contracted_mart_fails_the_build(documented, tmp_path):

@@ -10,17 +10,15 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.datasets import make_blobs
 
-from segmentation.fit.diagnostics import (
-    pca_components,
-    reducer_comparison,
-    segment_quality_by_split,
-    segmentation_metrics,
-)
+from segmentation.engines import engine_for
+from segmentation.evaluation.metrics import segmentation_metrics
+from segmentation.evaluation.quality import segment_quality_by_split
+from segmentation.fit.diagnostics import pca_components, reducer_comparison
 from segmentation.fit.elbow import choose_n_segments, elbow_curve, find_knee
-from segmentation.fit.metrics import clustering_scores, inertia, seeded_sample, segment_quality
 from segmentation.fit.reducers import n_reduced_dimensions
+from segmentation.fit.scores import clustering_scores, inertia, seeded_sample, segment_quality
 from segmentation.params import SegmentationParams
-from tests.conftest import blob_features, fit_and_score
+from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score
 
 
 def test_knee_of_a_curve_with_a_known_elbow():
@@ -159,7 +157,7 @@ def blobs_build():
 
 def test_segmentation_metrics_on_known_structure(blobs_build):
     _, segmented, elbow, params, _ = blobs_build
-    metrics = segmentation_metrics(segmented, elbow, params, "pca").to_pandas().iloc[0]
+    metrics = segmentation_metrics(engine_for(segmented), elbow, params, "pca").to_pandas().iloc[0]
     assert metrics["n_segments"] == 3
     assert metrics["model_version"] == 1 and metrics["refit"] and metrics["reducer"] == "pca"
     assert metrics["train_customer_count"] + metrics["test_customer_count"] == 1000
@@ -170,7 +168,7 @@ def test_segmentation_metrics_on_known_structure(blobs_build):
 
 def test_segment_quality_by_split_has_each_segment_and_split(blobs_build):
     _, segmented, _, params, _ = blobs_build
-    quality = segment_quality_by_split(segmented, params).to_pandas()
+    quality = segment_quality_by_split(engine_for(segmented), params).to_pandas()
     assert sorted(zip(quality["segment_id"], quality["split"], strict=True)) == [
         (s, split) for s in (1, 2, 3) for split in ("test", "train")
     ]
@@ -181,8 +179,8 @@ def test_whole_table_statistics_equal_numpy(blobs_build):
     """Counts, distances to the train centroids (mean, p90) and inertia, computed by DuckDB
     over every customer, equal the same computation in numpy."""
     _, segmented, elbow, params, _ = blobs_build
-    quality = segment_quality_by_split(segmented, params).to_pandas().set_index(["segment_id", "split"])
-    metrics = segmentation_metrics(segmented, elbow, params, "pca").to_pandas().iloc[0]
+    quality = segment_quality_by_split(engine_for(segmented), params).to_pandas().set_index(["segment_id", "split"])
+    metrics = segmentation_metrics(engine_for(segmented), elbow, params, "pca").to_pandas().iloc[0]
     components = [column for column in segmented.columns if column.startswith("component_")]
     train = segmented[segmented["split"] == "train"]
     centroids = train.groupby("segment_id")[components].mean()
@@ -199,7 +197,7 @@ def test_whole_table_statistics_equal_numpy(blobs_build):
 
 def test_pca_components_table(blobs_build):
     features, *_, model = blobs_build
-    table = pca_components(features, SegmentationParams(n_components=3), model).to_pandas()
+    table = pca_components(engine_for(features), SegmentationParams(n_components=3), model).to_pandas()
     n_features = 18
     assert len(table) == n_features * n_features
     per_component = table.groupby("component")
@@ -212,7 +210,7 @@ def test_pca_components_table(blobs_build):
 def test_pca_components_keeps_as_many_as_the_reducer(blobs_build, share):
     """is_kept marks the components a pca reducer keeps for a share of variance."""
     features, *_, model = blobs_build
-    table = pca_components(features, SegmentationParams(n_components=share), model).to_pandas()
+    table = pca_components(engine_for(features), SegmentationParams(n_components=share), model).to_pandas()
     train = model.scale(features.loc[features["split"] == "train", list(model.features)].to_numpy())
     assert table.loc[table["is_kept"], "component"].nunique() == n_reduced_dimensions(train, share, 0)
 
@@ -221,7 +219,7 @@ def test_pca_components_keeps_as_many_as_the_reducer(blobs_build, share):
 def test_reducer_comparison_rows_compare(blobs_build):
     features, *_ = blobs_build
     params = SegmentationParams(n_components=2, silhouette_sample_size=300, autoencoder_epochs=10)
-    table = reducer_comparison(features, params, n_segments=3).to_pandas().set_index("reducer")
+    table = reducer_comparison(engine_for(features), params, 3, CLUSTERING_FEATURES).to_pandas().set_index("reducer")
     assert table.index.tolist() == ["pca", "autoencoder", "none"]
     assert table.loc["none", "test_reconstruction_r2"] == pytest.approx(1.0)
     assert table.loc["none", "n_dimensions"] == 18

@@ -1,8 +1,9 @@
-"""The package layout: fit, scoring and serving, with imports going one way.
+"""The package layout: engines, scoring, fit, evaluation and serving, imports going one way.
 
 A newcomer reads from the folder names where fitting ends and scoring begins; this test
 keeps it true. Every import of a ``segmentation`` module (at module level or inside a
-function) counts.
+function) counts. The engines implement one protocol and never import each other; the
+dbt Python models import only their entry points (``segmentation.dbt_models``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,27 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parents[1] / "segmentation"
-SHARED = {"segmentation.columns", "segmentation.params", "segmentation.relations", "segmentation.log"}
+REPO = Path(__file__).resolve().parents[1]
+PACKAGE = REPO / "segmentation"
+SHARED = {
+    "segmentation.columns",
+    "segmentation.vars",
+    "segmentation.params",
+    "segmentation.tables",
+    "segmentation.log",
+}
 #: side -> the sides it may import (besides itself and the shared modules).
-ALLOWED = {"shared": set(), "scoring": set(), "fit": {"scoring"}, "serving": set()}
+ALLOWED = {
+    "shared": set(),
+    "engines": set(),
+    "scoring": {"engines"},
+    "fit": {"engines", "scoring"},
+    "evaluation": {"engines", "scoring", "fit"},
+    "serving": set(),
+}
+#: The modules that wire the sides together (nothing imports them but the models and tests).
+ENTRY_POINTS = {"segmentation.dbt_models"}
+RUNNERS = {"segmentation", "segmentation.generator", "segmentation.spark_build"}
 
 
 def module_name(path: Path) -> str:
@@ -80,7 +98,48 @@ def test_no_import_cycle():
 
 
 def test_every_module_is_on_a_side_or_a_runner():
-    runners = {"segmentation", "segmentation.generator", "segmentation.spark_build"}
-    loose = sorted(module for module in MODULES if side(module) is None and module not in runners)
+    loose = sorted(module for module in MODULES if side(module) is None and module not in RUNNERS | ENTRY_POINTS)
     sides = [f"segmentation.{name}" for name in ALLOWED if name != "shared"]
     assert not loose, f"{loose}: put each module in one of {sides}, or among the shared modules {sorted(SHARED)}"
+
+
+def test_nothing_in_the_package_imports_the_entry_points():
+    importers = sorted(name for name, path in MODULES.items() if imported_modules(path) & ENTRY_POINTS)
+    assert not importers, f"{importers} import {sorted(ENTRY_POINTS)}: the entry points only wire the sides together"
+
+
+ENGINE_MODULES = sorted(
+    name for name in MODULES if name.startswith("segmentation.engines.") and name != "segmentation.engines.protocol"
+)
+
+
+@pytest.mark.parametrize("module", ENGINE_MODULES)
+def test_each_engine_implements_the_protocol_and_imports_no_other_engine(module):
+    imported = imported_modules(MODULES[module])
+    assert "segmentation.engines.protocol" in imported, f"{module} must implement segmentation.engines.protocol"
+    others = sorted(name for name in imported & set(ENGINE_MODULES) if name != module)
+    assert not others, f"{module} imports the engines {others}: engines share only the protocol"
+
+
+PYTHON_MODELS = sorted((REPO / "python_models").rglob("*.py"))
+
+
+@pytest.mark.parametrize("path", PYTHON_MODELS, ids=lambda path: path.stem)
+def test_python_models_import_only_their_entry_point(path):
+    """A dbt Python model reads its refs and config and calls one entry point: the logic
+    lives in the package, where pytest reaches it, and no model branches on the engine."""
+    tree = ast.parse(path.read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+    assert imported == {"segmentation.dbt_models"}, f"{path.name} imports {sorted(imported)}"
+    called = {
+        node.func.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if isinstance(node.func.value, ast.Name) and node.func.value.id == "dbt_models"
+    }
+    assert called == {path.stem}, f"{path.name} must call dbt_models.{path.stem}, calls {sorted(called)}"

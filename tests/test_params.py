@@ -71,9 +71,14 @@ def test_layer_widths(value, expected):
     assert parse_layer_widths("autoencoder_hidden_layers", value) == expected
 
 
-def test_bad_layer_width_names_the_var():
-    with pytest.raises(ParameterError, match="var autoencoder_hidden_layers must be a number"):
+def test_bad_layer_width_names_the_var_the_whole_value_and_what_is_accepted():
+    with pytest.raises(ParameterError) as error:
         parse_layer_widths("autoencoder_hidden_layers", "[16, wide]")
+    assert str(error.value).startswith(
+        "var autoencoder_hidden_layers must be a list of layer widths, each a whole number of at least 1 "
+        "(for example [32, 16]), got '[16, wide]'. "
+        "Set it with: dbt build --vars '{autoencoder_hidden_layers: [32, 16]}'"
+    )
 
 
 def test_params_from_dbt_config_strings():

@@ -9,14 +9,13 @@ import pyarrow as pa
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.fit.pipeline import selected_n_segments
+from segmentation.engines import engine_for
 from segmentation.fit.reducers import fit_reduction
 from segmentation.fit.segment_ids import segment_numbering
+from segmentation.fit.steps import selected_n_segments
 from segmentation.params import ParameterError, SegmentationParams
-from segmentation.relations import relation_to_arrow, relation_to_frame
 from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, component_columns
-from tests.conftest import blob_features, fit_and_score
+from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score
 
 
 def segment(frame: pd.DataFrame, params: SegmentationParams):
@@ -143,16 +142,23 @@ def test_too_many_components_is_a_parameter_error():
         segment(frame, SegmentationParams(n_components=50))
 
 
-def test_relations_read_a_duckdb_relation_through_arrow():
+def test_the_duckdb_engine_reads_a_relation_through_arrow():
     connection = duckdb.connect()
     relation = connection.sql("select 'C1' as customer_id, 'train' as split, 1.5 as x, 2 as y")
-    table = relation_to_arrow(relation, columns=["customer_id", "split", "x"])
+    engine = engine_for(relation, connection)
+    table = engine.arrow()
     assert isinstance(table, pa.Table)
-    assert table.column_names == ["customer_id", "split", "x"]
-    frame = relation_to_frame(relation)
-    assert frame.to_dict("records") == [{"customer_id": "C1", "split": "train", "x": 1.5, "y": 2}]
+    assert table.column_names == engine.columns() == ["customer_id", "split", "x", "y"]
+    assert table.to_pylist() == [{"customer_id": "C1", "split": "train", "x": 1.5, "y": 2}]
 
 
-def test_relations_read_in_the_order_asked():
-    relation = duckdb.connect().sql("select * from (values ('C3', 3), ('C1', 1), ('C2', 2)) as t(customer_id, n)")
-    assert relation_to_frame(relation, order_by="customer_id")["n"].tolist() == [1, 2, 3]
+def test_the_duckdb_engine_reads_in_the_order_asked():
+    connection = duckdb.connect()
+    relation = connection.sql("select * from (values ('C3', 3), ('C1', 1), ('C2', 2)) as t(customer_id, n)")
+    assert engine_for(relation, connection).arrow(order_by="customer_id")["n"].to_pylist() == [1, 2, 3]
+
+
+def test_a_duckdb_relation_needs_its_connection():
+    relation = duckdb.connect().sql("select 1 as customer_id")
+    with pytest.raises(ValueError, match="needs the connection it belongs to"):
+        engine_for(relation)

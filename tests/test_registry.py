@@ -10,17 +10,16 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.engines import engine_for
 from segmentation.fit.naming import NamingRuleError, name_segments
+from segmentation.fit.procedure import update_registry
 from segmentation.fit.reducers import fit_reduction
 from segmentation.fit.segment_ids import PreviousSegments, match_to_previous
-from segmentation.fit.versions import update_registry
 from segmentation.params import ParameterError, SegmentationParams
-from segmentation.relations import relation_to_arrow
 from segmentation.scoring.model import SegmentationError
-from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry, version_in_use
+from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry, reducer_in_use, version_in_use
 from segmentation.scoring.transitions import segment_transitions
-from tests.conftest import blob_features, fit_and_score, naming_rules
+from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score, naming_rules
 
 FEATURES = list(CLUSTERING_FEATURES)
 
@@ -31,7 +30,7 @@ def through_duckdb(registry: pd.DataFrame) -> pd.DataFrame:
     connection = duckdb.connect()
     connection.register("stored", stored)
     connection.sql("create table segmentation_models as select * from stored")
-    return read_registry(relation_to_arrow(connection.table("segmentation_models")))
+    return read_registry(engine_for(connection.table("segmentation_models"), connection).arrow())
 
 
 def test_a_stored_version_reproduces_its_labels_exactly():
@@ -130,7 +129,7 @@ def test_refit_false_without_a_stored_version_stops_and_says_how_to_fit():
     features, _ = blob_features(n_rows=100)
     empty = read_registry(REGISTRY_SCHEMA.empty_table())
     with pytest.raises(SegmentationError, match=r"no model version is stored in segmentation_models yet\. Run a refit"):
-        update_registry(features, SegmentationParams(refit=False), empty, naming_rules())
+        update_registry(engine_for(features), SegmentationParams(refit=False), empty, naming_rules(), FEATURES)
 
 
 def test_an_unknown_model_version_lists_the_stored_ones():
@@ -140,6 +139,16 @@ def test_an_unknown_model_version_lists_the_stored_ones():
         version_in_use(registry, 4)
     assert version_in_use(registry, 1) == 1 and version_in_use(registry, None) == 1
     assert load_model(registry, 1).n_segments == 3
+
+
+def test_the_reducer_in_use_is_that_of_the_version_in_use():
+    versions = pd.DataFrame({"model_version": [1, 2, 3], "reducer": ["pca", "autoencoder", "none"]})
+    assert reducer_in_use(versions, SegmentationParams(reducer="pca")) == "none"  # the latest
+    assert reducer_in_use(versions, SegmentationParams(refit=False, model_version=2)) == "autoencoder"
+    # dbt build --empty: no version is visible, the var's reducer is reported
+    assert reducer_in_use(versions.head(0), SegmentationParams(reducer="autoencoder")) == "autoencoder"
+    with pytest.raises(SegmentationError, match=r"var model_version=7 is not in segmentation_models"):
+        reducer_in_use(versions, SegmentationParams(refit=False, model_version=7))
 
 
 def test_model_version_needs_refit_false():
@@ -156,9 +165,9 @@ def test_model_version_needs_refit_false():
 def test_transitions_count_every_customer_once():
     features, _ = blob_features(n_rows=900)
     _, _, _, registry = fit_and_score(features, SegmentationParams(random_seed=1))
-    assert segment_transitions(features, registry).num_rows == 0  # one version: nothing to compare
+    assert segment_transitions(engine_for(features), registry).num_rows == 0  # one version: nothing to compare
     _, _, _, registry = fit_and_score(features, SegmentationParams(random_seed=2, n_segments=2), registry)
-    transitions = segment_transitions(features, registry).to_pandas()
+    transitions = segment_transitions(engine_for(features), registry).to_pandas()
     assert transitions["customer_count"].sum() == len(features)
     assert set(transitions["from_model_version"]) == {1} and set(transitions["to_model_version"]) == {2}
     shares = transitions.groupby("from_segment_id")["share_of_from_segment"].sum()

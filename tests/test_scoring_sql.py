@@ -15,9 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.fit.pipeline import fit_kmeans, usable_feature_matrix
 from segmentation.fit.reducers import fit_reduction, model_from_reduction
+from segmentation.fit.steps import fit_kmeans, usable_feature_matrix
 from segmentation.params import SegmentationParams
 from segmentation.scoring.model import DenseLayer, SegmentModel, feature_matrix
 from segmentation.scoring.sql import (
@@ -30,7 +29,7 @@ from segmentation.scoring.sql import (
     segments_select,
     string_literal,
 )
-from tests.conftest import run_dbt
+from tests.conftest import CLUSTERING_FEATURES, run_dbt
 
 TOLERANCE = 1e-9
 FAST_AUTOENCODER = {"autoencoder_epochs": 8, "autoencoder_hidden_layers": (12, 8)}
@@ -60,7 +59,7 @@ def cc_general_features(tmp_path_factory, cc_general_csv) -> pd.DataFrame:
 def fitted_model(features: pd.DataFrame, reducer: str) -> SegmentModel:
     """Scaler, reducer and 4-means fitted on the train rows, as the build fits them."""
     params = replace(SegmentationParams(), reducer=reducer, **(FAST_AUTOENCODER if reducer == "autoencoder" else {}))
-    matrix, is_train, names = usable_feature_matrix(features)
+    matrix, is_train, names = usable_feature_matrix(features, CLUSTERING_FEATURES)
     model = model_from_reduction(fit_reduction(matrix[is_train], params), names, reducer)
     return model.with_centroids(fit_kmeans(model.reduce(matrix[is_train]), 4, 2, params.random_seed))
 

@@ -1,5 +1,5 @@
 """The project on a local Spark session: the SQL models through dbt-spark's ``spark``
-target, the Python models' Spark MLlib path through a stand-in for ``dbt``
+target, the Python models on the Spark engine through a stand-in for ``dbt``
 (segmentation.spark_build), and parity with the DuckDB build on the public data set.
 
 Needs the Spark extra (make setup-spark) and Java 17. ``make test`` and ``make
@@ -16,26 +16,24 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.decomposition import PCA
 from sklearn.metrics import adjusted_rand_score
-from sklearn.preprocessing import StandardScaler
 
-from segmentation.columns import CLUSTERING_FEATURES
-from segmentation.fit.versions import update_registry
+from segmentation.engines import engine_for
+from segmentation.evaluation.segmented import segment_statistics, segmented_customers
+from segmentation.fit.procedure import fit_version, label_statistics, update_registry
 from segmentation.params import SegmentationParams
-from segmentation.relations import relation_to_frame
-from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, reduce_customers, segment_customers
+from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
+from segmentation.scoring.tables import reduced_relation, segments_relation
 
-from .conftest import blob_features, build_ok, naming_rules
+from .conftest import CLUSTERING_FEATURES, blob_features, build_ok, naming_rules
+from .oracles import reduce_customers, segment_customers
 
 if os.environ.get("SEGMENTATION_REQUIRE_SPARK") == "1":
     import pyspark  # noqa: F401  (missing: the suite fails here, it is not skipped)
 else:
     pytest.importorskip("pyspark", reason="the Spark extra is not installed: make setup-spark")
 
-from segmentation.fit import spark as spark_path
-from segmentation.scoring.spark import reduce_frame, segment_frame
 from segmentation.spark_build import SparkBuild, SparkBuildError, spark_session
 
 # The parity tests also run real dbt builds (dbt-spark, and dbt-duckdb to compare with).
@@ -95,8 +93,13 @@ def duckdb_build(cc_vars, tmp_path_factory):
     return run
 
 
+def to_frame(frame) -> pd.DataFrame:
+    """A (small) Spark DataFrame collected as pandas."""
+    return frame.toArrow().to_pandas()
+
+
 def spark_frame(spark, name: str) -> pd.DataFrame:
-    return relation_to_frame(spark.table(f"segmentation.{name}"))
+    return to_frame(spark.table(f"segmentation.{name}"))
 
 
 def test_sql_models_build_and_pass_their_tests_on_spark_as_on_duckdb(spark, spark_build, duckdb_build):
@@ -185,24 +188,52 @@ def test_spark_registry_row_is_a_registry_row(spark, spark_build, duckdb_build):
     assert list(spark_frame(spark, "customer_features_reduced").columns) == list(duck_reduced.columns)
 
 
-def test_spark_scaler_and_pca_follow_scikit_learn(spark):
-    """MLlib's scaler with scikit-learn's semantics (mean, population std) and MLlib's
-    PCA with scikit-learn's components and sign convention."""
-    frame, _ = blob_features()
-    train = spark.createDataFrame(frame)
-    names = list(CLUSTERING_FEATURES)
-    model = spark_path.fit_scaler_spark(train, names, len(frame), "pca")
-    values = frame[names].to_numpy(float)
-    scaler = StandardScaler().fit(values)
-    np.testing.assert_allclose(model.scaler_mean, scaler.mean_, rtol=1e-9)
-    np.testing.assert_allclose(model.scaler_scale, scaler.scale_, rtol=1e-9)
+def test_the_spark_engine_answers_as_the_duckdb_engine(spark):
+    """The engine primitives the one fit procedure runs on: the same answers on Spark as
+    on DuckDB for the same rows (counts, ranges, missing values, seeded samples of
+    exactly the size asked, label and segment statistics); only the seeded hash, and so
+    which customers a sample smaller than the data holds, is each engine's own."""
+    frame, _ = blob_features(n_rows=600)
+    frame.loc[3, "log_balance"] = np.nan
+    frame.loc[4, "log_credit_limit"] = np.inf
+    on_spark, on_duckdb = engine_for(spark.createDataFrame(frame)), engine_for(frame)
+    assert on_spark.columns() == on_duckdb.columns()
+    assert on_spark.not_finite_counts(CLUSTERING_FEATURES) == on_duckdb.not_finite_counts(CLUSTERING_FEATURES)
+    assert on_spark.not_finite_counts(CLUSTERING_FEATURES)["log_balance"] == 1
+    frame = frame.drop(index=[3, 4]).reset_index(drop=True)
+    on_spark, on_duckdb = engine_for(spark.createDataFrame(frame)), engine_for(frame)
+    spark_summary, duck_summary = on_spark.summary(CLUSTERING_FEATURES), on_duckdb.summary(CLUSTERING_FEATURES)
+    assert spark_summary.train_customer_count == duck_summary.train_customer_count
+    assert spark_summary.test_customer_count == duck_summary.test_customer_count
+    np.testing.assert_allclose(spark_summary.train_ranges, duck_summary.train_ranges, rtol=1e-12)
+    names = list(CLUSTERING_FEATURES[:3])
+    for engine in (on_spark, on_duckdb):
+        small = engine.sample(names, 50, seed=7, split="train")
+        assert len(small) == 50 and small["customer_id"].is_monotonic_increasing
+        pd.testing.assert_frame_equal(small, engine.sample(names, 50, seed=7, split="train"))
+        per_split = engine.split_samples(names, 40, seed=7)
+        assert per_split.groupby("split").size().to_dict() == {"test": 40, "train": 40}
+    whole = [engine.sample(names, 10_000, seed=7) for engine in (on_spark, on_duckdb)]
+    pd.testing.assert_frame_equal(*whole, check_dtype=False)  # every row, in customer_id order
 
-    params = SegmentationParams.from_config({"n_components": 0.9, "reducer": "pca"})
-    reduced = spark_path.fit_reducer_spark(train, model, params, len(frame))
-    expected = PCA(n_components=0.9, svd_solver="covariance_eigh").fit(scaler.transform(values))
-    kernel = reduced.layers[0].kernel
-    assert kernel.shape == (len(names), expected.n_components_)
-    np.testing.assert_allclose(kernel, expected.components_.T, atol=1e-6)
+    params = SegmentationParams(n_segments=3, elbow_max_k=4)
+    registry = read_registry(
+        fit_version(
+            on_duckdb, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules(), CLUSTERING_FEATURES
+        )
+    )
+    model = load_model(registry, 1)
+    spark_labels, duck_labels = label_statistics(on_spark, model), label_statistics(on_duckdb, model)
+    np.testing.assert_array_equal(spark_labels.sizes, duck_labels.sizes)
+    np.testing.assert_allclose(spark_labels.profiles, duck_labels.profiles, rtol=1e-9)
+    pd.testing.assert_series_equal(spark_labels.mean_squared_distance, duck_labels.mean_squared_distance, rtol=1e-9)
+    statistics = []
+    for engine in (on_spark, on_duckdb):
+        reduced = engine_for(reduced_relation(engine, registry, params), getattr(engine, "connection", None))
+        segments = engine_for(segments_relation(reduced, registry, params), getattr(engine, "connection", None))
+        stats = segment_statistics(segmented_customers(reduced, segments), [f"component_{i}" for i in (1, 2)])
+        statistics.append(stats.per_split.sort_values(["split", "segment_id"], ignore_index=True))
+    pd.testing.assert_frame_equal(*statistics, check_dtype=False, rtol=1e-9)
 
 
 def test_spark_fit_finds_planted_groups_with_every_reducer(spark):
@@ -215,12 +246,15 @@ def test_spark_fit_finds_planted_groups_with_every_reducer(spark):
         params = SegmentationParams.from_config(
             {"reducer": reducer, "n_segments": 3, "autoencoder_epochs": 30, "elbow_max_k": 5}
         )
-        row = update_registry(features, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules())
+        engine = engine_for(features)
+        row = update_registry(
+            engine, params, read_registry(REGISTRY_SCHEMA.empty_table()), naming_rules(), CLUSTERING_FEATURES
+        )
         registry = read_registry(row)
         model = load_model(registry, 1)
         assert model.reducer == reducer and model.n_segments == 3
-        segments = segment_frame(reduce_frame(features, model), model, 1, dict.fromkeys(range(1, 4), ""))
-        found = relation_to_frame(segments).merge(groups, on="customer_id")
+        reduced = engine_for(reduced_relation(engine, registry, params))
+        found = to_frame(segments_relation(reduced, registry, params)).merge(groups, on="customer_id")
         assert adjusted_rand_score(found["group"], found["segment_id"]) > 0.95, reducer
         sizes = found["segment_id"].value_counts().sort_index()
         assert sizes.is_monotonic_decreasing, "segment 1 is the largest (numbering rule)"
@@ -231,8 +265,11 @@ def test_spark_fit_refuses_missing_feature_values(spark):
     broken.loc[:4, "log_balance"] = np.nan
     params = SegmentationParams.from_config({"n_segments": 3})
     with pytest.raises(SegmentationError, match=r"missing or infinite values \{'log_balance': 5\}"):
-        spark_path.fit_version_spark(
-            spark.createDataFrame(broken), params, read_registry(REGISTRY_SCHEMA.empty_table()), pd.DataFrame()
+        fit_version(
+            engine_for(spark.createDataFrame(broken)),
+            params,
+            read_registry(REGISTRY_SCHEMA.empty_table()),
+            pd.DataFrame(),
         )
 
 
@@ -242,7 +279,10 @@ def test_spark_fit_is_reproducible(spark):
     features = spark.createDataFrame(frame)
     params = SegmentationParams.from_config({"n_segments": 3, "elbow_max_k": 4})
     empty = read_registry(REGISTRY_SCHEMA.empty_table())
-    first, second = (update_registry(features, params, empty, naming_rules()).to_pylist()[0] for _ in range(2))
+    first, second = (
+        update_registry(engine_for(features), params, empty, naming_rules(), CLUSTERING_FEATURES).to_pylist()[0]
+        for _ in range(2)
+    )
     for key in ("scaler_mean", "scaler_scale", "reducer_layers", "centroids", "segments", "elbow", "train_fingerprint"):
         assert first[key] == second[key], key
 
@@ -266,10 +306,10 @@ def test_typed_parquet_customers_file_on_spark(spark, cc_general_csv, tmp_path):
     )
     spark.sql("create database if not exists parquet_source")
     build.dbt("build", "--select", "+int_customers_cleaned", "rejected_customers", "--indirect-selection", "cautious")
-    rejected = relation_to_frame(spark.table("parquet_source.rejected_customers")).sort_values("source_row_number")
+    rejected = to_frame(spark.table("parquet_source.rejected_customers")).sort_values("source_row_number")
     assert rejected["rejection_reason"].tolist() == ["BALANCE is negative: -5.0", "TENURE is not a number: 'twelve'"]
     assert rejected["customer_id"].tolist() == customers["CUST_ID"].iloc[:2].tolist()
-    cleaned = relation_to_frame(spark.table("parquet_source.int_customers_cleaned"))
+    cleaned = to_frame(spark.table("parquet_source.int_customers_cleaned"))
     assert len(cleaned) == 38 and cleaned["is_credit_limit_imputed"].sum() == 1
 
 

@@ -3,7 +3,7 @@
 -- every clean customer. Pairs near 1 or -1 carry the same information twice, which is
 -- what the reducer (PCA or the autoencoder) compresses.
 
-{%- set features = clustering_features() %}
+{%- set features = clustering_feature_names() %}
 {%- set pairs = [] %}
 {%- for first in features %}
 {%- for second in features[loop.index:] %}

@@ -35,7 +35,7 @@ feature_statistics as (
 
     -- One row: every statistic of every clustering feature.
     select
-        {{- summary_aggregates(clustering_features()) }}
+        {{- summary_aggregates(clustering_feature_names()) }}
     from features
 
 ),
@@ -48,7 +48,7 @@ raw_column_rows as (
 
 feature_rows as (
 
-    {{ unpivot_wide('feature_statistics', [], 'feature', clustering_features(), statistics) }}
+    {{ unpivot_wide('feature_statistics', [], 'feature', clustering_feature_names(), statistics) }}
 
 ),
 

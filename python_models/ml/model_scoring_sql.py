@@ -5,12 +5,9 @@ customer_features_reduced and customer_segments use); the score_customers macro
 fills in the relation to score.
 """
 
-from segmentation.relations import model_result, relation_to_arrow
-from segmentation.scoring.registry import read_registry
-from segmentation.scoring.relations import scoring_sql_table
+from segmentation import dbt_models
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    registry = read_registry(relation_to_arrow(dbt.ref("segmentation_models")))
-    return model_result(session, scoring_sql_table(registry))
+    return dbt_models.model_scoring_sql(session, registry=dbt.ref("segmentation_models"))

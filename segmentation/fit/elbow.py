@@ -17,13 +17,13 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.cluster import KMeans
 
-from segmentation.fit.metrics import clustering_scores, seeded_sample
-from segmentation.fit.pipeline import train_mask
+from segmentation.fit.scores import clustering_scores, seeded_sample
+from segmentation.fit.steps import train_mask
 from segmentation.log import logger
 from segmentation.params import SegmentationParams
-from segmentation.relations import frame_to_arrow
 from segmentation.scoring.model import component_columns
 from segmentation.scoring.registry import ELBOW_SCHEMA
+from segmentation.tables import frame_to_arrow
 
 #: k-means restarts at each k of the elbow curve.
 ELBOW_N_INIT = 2

@@ -28,8 +28,6 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linear_sum_assignment
 
-from segmentation.columns import CLUSTERING_FEATURES
-
 RULE_COLUMNS = ("rule_order", "segment_name", "description", "feature", "direction", "min_z_score")
 DIRECTIONS = {"high": 1.0, "low": -1.0}
 
@@ -42,9 +40,10 @@ def _blank(value: object) -> bool:
     return value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == ""
 
 
-def check_rules(rules: pd.DataFrame) -> pd.DataFrame:
-    """The rules sorted by ``rule_order``, after checking every row; a bad row stops the
-    build with the row and the fix named."""
+def check_rules(rules: pd.DataFrame, clustering_features: Sequence[str]) -> pd.DataFrame:
+    """The rules sorted by ``rule_order``, after checking every row (a rule's feature must
+    be one of ``clustering_features``); a bad row stops the build with the row and the
+    fix named."""
     absent = [name for name in RULE_COLUMNS if name not in rules.columns]
     if absent:
         raise NamingRuleError(f"seed segment_naming_rules lacks the columns {absent}; it needs {list(RULE_COLUMNS)}")
@@ -55,8 +54,8 @@ def check_rules(rules: pd.DataFrame) -> pd.DataFrame:
             problems.append(f"{where}: segment_name and description must be filled")
         if _blank(row.feature):
             continue
-        if row.feature not in CLUSTERING_FEATURES:
-            problems.append(f"{where}: feature {row.feature!r} is not a clustering feature {list(CLUSTERING_FEATURES)}")
+        if row.feature not in clustering_features:
+            problems.append(f"{where}: feature {row.feature!r} is not a clustering feature {list(clustering_features)}")
         if row.direction not in DIRECTIONS:
             problems.append(f"{where}: direction must be high or low, got {row.direction!r}")
         if _blank(row.min_z_score) or float(row.min_z_score) < 0:
@@ -78,12 +77,19 @@ _MATCH_BONUS = 1e6
 _STRENGTH_WEIGHT = 1e-3
 
 
-def name_segments(profiles: np.ndarray, features: Sequence[str], rules: pd.DataFrame) -> pd.DataFrame:
+def name_segments(
+    profiles: np.ndarray,
+    features: Sequence[str],
+    rules: pd.DataFrame,
+    clustering_features: Sequence[str] | None = None,
+) -> pd.DataFrame:
     """One row per segment (row i of ``profiles`` is segment_id i + 1): ``segment_id``,
     ``segment_name``, ``description``, ``naming_rule`` (the rule_order used, null for
     the "Segment <id>" last resort) and ``naming_z_score`` (the profile value on the
-    rule's feature, null for a fallback)."""
-    rules = check_rules(rules)
+    rule's feature, null for a fallback). ``features`` are the columns of ``profiles``;
+    ``clustering_features`` every declared clustering feature, which a rule may name
+    even when the fit left it out as constant (default: ``features``)."""
+    rules = check_rules(rules, features if clustering_features is None else clustering_features)
     n_segments = len(profiles)
     # Score of each (segment, candidate): a matching feature rule scores bonus + priority +
     # weighted strength; a fallback 0 less a tiny penalty by position; the last resort -1.

@@ -1,7 +1,7 @@
 """The registry row of a new version, whichever engine fitted it.
 
-:class:`FittedVersion` is what a fit found (DuckDB: :mod:`segmentation.fit.versions`;
-Spark: :mod:`segmentation.fit.spark`); :func:`registry_row` turns it into the row
+:class:`FittedVersion` is what the fit (:mod:`segmentation.fit.procedure`) found, on
+any engine; :func:`registry_row` turns it into the row
 ``segmentation_models`` appends (:data:`segmentation.scoring.registry.REGISTRY_SCHEMA`),
 with segment ids matched to the latest stored version (:func:`number_segments`).
 """

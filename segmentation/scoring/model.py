@@ -8,10 +8,12 @@ The registry (:mod:`segmentation.scoring.registry`) stores exactly these arrays,
 stored version scores new customers without refitting.
 
 Builds score in the database with SQL rendered from these arrays
-(:mod:`segmentation.scoring.sql`); :func:`reduce_customers` and :func:`segment_customers`
-are the same computation with numpy, the reference the SQL is tested against. This module
-also holds what both sides check and return: the columns of ``customer_segments``
-(:data:`SEGMENT_SCHEMA`), the feature checks and :class:`SegmentationError`.
+(:mod:`segmentation.scoring.sql`); :meth:`SegmentModel.reduce` and
+:meth:`SegmentModel.assign` are the same computation with numpy, which the fit uses on
+its samples (and the tests' reference scoring, ``tests/oracles.py``, on whole tables).
+This module also holds what both sides check and return: the columns of
+``customer_segments`` (:data:`SEGMENT_SCHEMA`), the feature checks and
+:class:`SegmentationError`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from segmentation.columns import CLUSTERING_FEATURES
+from segmentation.engines import Engine
 from segmentation.log import logger
 
 #: Rows scored at a time: bounds the memory of the distance computation.
@@ -129,7 +131,7 @@ class SegmentationError(ValueError):
     """The data cannot be segmented as asked; the message says why and what to do."""
 
 
-def feature_matrix(frame: pd.DataFrame, features: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
+def feature_matrix(frame: pd.DataFrame, features: Sequence[str]) -> np.ndarray:
     """The clustering features of ``frame`` as a float64 matrix; refuses missing values."""
     check_feature_columns(list(frame.columns), features)
     matrix = frame[list(features)].to_numpy(dtype=np.float64)
@@ -137,7 +139,7 @@ def feature_matrix(frame: pd.DataFrame, features: Sequence[str] = CLUSTERING_FEA
     return matrix
 
 
-def check_feature_columns(columns: Sequence[str], features: Sequence[str] = CLUSTERING_FEATURES) -> None:
+def check_feature_columns(columns: Sequence[str], features: Sequence[str]) -> None:
     """Refuse a feature table that lacks some of ``features``."""
     absent = [name for name in features if name not in columns]
     if absent:
@@ -157,59 +159,14 @@ def check_finite_counts(not_finite: dict[str, int]) -> None:
         )
 
 
+def check_features(features: Engine, names: Sequence[str]) -> None:
+    """Refuse an engine's feature relation that lacks some of ``names``, or holds missing
+    or infinite values in them (with the counts)."""
+    check_feature_columns(features.columns(), names)
+    check_finite_counts(features.not_finite_counts(names))
+
+
 def component_columns(frame: pd.DataFrame) -> list[str]:
     """The reduced coordinate columns of ``frame``, in component order."""
     names = [name for name in frame.columns if name.startswith(COMPONENT_PREFIX)]
     return sorted(names, key=lambda name: int(name[len(COMPONENT_PREFIX) :]))
-
-
-def _text_column(values: pd.Series) -> pa.Array:
-    """A text column as Arrow; pandas' Arrow-backed strings pass without a copy to Python
-    objects."""
-    return pa.array(values).cast(pa.string())
-
-
-def reduce_customers(features: pd.DataFrame, model: SegmentModel | None) -> pa.Table:
-    """Every customer's reduced coordinates under ``model``: the table ``customer_id,
-    split, component_1..component_d`` (one row per input row, same order). No input rows
-    (``dbt build --empty``) or no model give an empty table."""
-    if features.empty or model is None:
-        return pa.schema(
-            [("customer_id", pa.string()), ("split", pa.string()), (f"{COMPONENT_PREFIX}1", pa.float64())]
-        ).empty_table()
-    reduced = model.reduce(feature_matrix(features, model.features))
-    columns = {"customer_id": _text_column(features["customer_id"]), "split": _text_column(features["split"])}
-    columns.update({f"{COMPONENT_PREFIX}{i + 1}": reduced[:, i] for i in range(reduced.shape[1])})
-    return pa.table(columns)
-
-
-def segment_customers(
-    reduced: pd.DataFrame, model: SegmentModel | None, model_version: int, names: dict[int, str]
-) -> pa.Table:
-    """Assign every customer of ``reduced`` (``customer_id``, ``split`` and the component
-    columns) to the nearest centroid of ``model``; :data:`SEGMENT_SCHEMA`, one row per
-    input row, same order."""
-    if reduced.empty or model is None:
-        return SEGMENT_SCHEMA.empty_table()
-    values = reduced[component_columns(reduced)].to_numpy(dtype=np.float64)
-    if values.shape[1] != model.centroids.shape[1]:
-        raise SegmentationError(
-            f"customer_features_reduced has {values.shape[1]} components but model version {model_version} "
-            f"has {model.centroids.shape[1]}: rebuild both with the same version (dbt build)."
-        )
-    segment_ids, distances, confidence = model.assign(values)
-    logger.info(f"model version {model_version}: {len(values):,} customers assigned to {model.n_segments} segments")
-    return pa.table(
-        {
-            "customer_id": _text_column(reduced["customer_id"]),
-            "segment_id": segment_ids,
-            "segment_name": pa.array([names[segment] for segment in range(1, model.n_segments + 1)]).take(
-                pa.array(segment_ids - 1)
-            ),
-            "model_version": np.full(len(values), model_version, dtype=np.int32),
-            "distance_to_centroid": distances,
-            "confidence": confidence,
-            "split": _text_column(reduced["split"]),
-        },
-        schema=SEGMENT_SCHEMA,
-    )

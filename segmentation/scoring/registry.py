@@ -96,7 +96,11 @@ def read_registry(table: pa.Table) -> pd.DataFrame:
 
 
 def version_in_use(registry: pd.DataFrame, requested: int | None) -> int:
-    """The version a build scores with: ``requested`` (var model_version) or the latest."""
+    """The version a build scores with: ``requested`` (var model_version) or the latest.
+
+    The one rule of "the version in use": the Python models score customer_segments with
+    it, and SQL reads the version from there (macros/model_version_in_use.sql).
+    ``registry`` needs only its ``model_version`` column."""
     if registry.empty:
         raise SegmentationError(f"no model version is stored in segmentation_models yet. {HOW_TO_FIT}")
     stored = sorted(int(version) for version in registry["model_version"])
@@ -144,3 +148,11 @@ def model_in_use(registry: pd.DataFrame, params: SegmentationParams) -> tuple[in
     """The version a build scores with (var model_version, or the latest) and its model."""
     version = version_in_use(registry, params.model_version)
     return version, load_model(registry, version)
+
+
+def reducer_in_use(registry: pd.DataFrame, params: SegmentationParams) -> str:
+    """The reducer of the version a build scores with; var reducer while no version is
+    stored (``dbt build --empty``)."""
+    if registry.empty:
+        return params.reducer
+    return str(version_row(registry, version_in_use(registry, params.model_version))["reducer"])

@@ -1,21 +1,19 @@
 """How customers move between the two latest stored model versions.
 
-Both versions score the current customers with the rendered SQL, and DuckDB counts the
+Both versions score the current customers with the rendered SQL, and the engine counts the
 (from segment, to segment) pairs: the ``segment_transitions`` table.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import pyarrow as pa
 
+from segmentation.engines import Engine
 from segmentation.log import logger
-from segmentation.relations import frame_to_arrow
-from segmentation.scoring.features import feature_table
 from segmentation.scoring.registry import load_model, segment_names
 from segmentation.scoring.sql import score_select
+from segmentation.tables import frame_to_arrow
 
 TRANSITIONS_SCHEMA = pa.schema(
     [
@@ -31,28 +29,22 @@ TRANSITIONS_SCHEMA = pa.schema(
 )
 
 
-def segment_transitions(features: pd.DataFrame | Any, registry: pd.DataFrame, connection: Any = None) -> pa.Table:
+def segment_transitions(features: Engine, registry: pd.DataFrame) -> pa.Table:
     """How the current customers move between the two latest stored versions: each is
-    scored with both (by DuckDB, with the rendered SQL) and the pairs (from segment, to
-    segment) are counted. Empty with fewer than two versions. ``features`` is a DuckDB
-    relation on ``connection`` or a pandas DataFrame."""
-    if len(registry) < 2:
+    scored with both (by the engine, with the rendered SQL) and the pairs (from segment,
+    to segment) are counted. Empty with fewer than two versions."""
+    if len(registry) < 2 or features.is_empty():
         return TRANSITIONS_SCHEMA.empty_table()
     older, newer = sorted(int(version) for version in registry["model_version"])[-2:]
-    with feature_table(features, connection) as table:
-        if table.is_empty():
-            return TRANSITIONS_SCHEMA.empty_table()
-        scored = {
-            version: score_select(
-                load_model(registry, version), table.source, version, segment_names(registry, version)
-            )
-            for version in (older, newer)
-        }
-        counts = table.frame(
-            "select older.segment_id as from_segment_id, newer.segment_id as to_segment_id, count(*) as customer_count "
-            f"from ({scored[older]}) as older inner join ({scored[newer]}) as newer using (customer_id) "
-            "group by all order by from_segment_id, to_segment_id"
-        )
+    scored = {
+        version: score_select(load_model(registry, version), features.source, version, segment_names(registry, version))
+        for version in (older, newer)
+    }
+    counts = features.frame(
+        "select older.segment_id as from_segment_id, newer.segment_id as to_segment_id, count(*) as customer_count "
+        f"from ({scored[older]}) as older inner join ({scored[newer]}) as newer using (customer_id) "
+        "group by older.segment_id, newer.segment_id order by from_segment_id, to_segment_id"
+    )
     from_totals = counts.groupby("from_segment_id")["customer_count"].transform("sum")
     counts["share_of_from_segment"] = counts["customer_count"] / from_totals
     counts["from_model_version"] = older

@@ -1,21 +1,8 @@
-"""Scale -> reduce -> k-means: the steps of a fit, on a seeded sample of train customers.
+"""The small steps of a fit: the size check, the features kept, k-means, the selected k.
 
-The segment model runs as dbt Python models, each a call into the package:
-
-1. ``segmentation_models`` (:func:`segmentation.fit.versions.fit_version`) fits
-   ``StandardScaler -> reducer`` (PCA, autoencoder or none; see
-   :mod:`segmentation.fit.reducers`) on the train split, runs the elbow method
-   (:mod:`segmentation.fit.elbow`) to pick k, fits k-means, numbers and names the
-   segments, and stores the result as a new model version (with var ``refit: false`` it
-   stores nothing);
-2. ``customer_features_reduced`` reduces every customer with the version in use;
-3. ``customer_segments`` assigns every customer to the nearest centroid of that version.
-
-Steps 2 and 3 run in the database, as SQL rendered from the version's arrays
-(:mod:`segmentation.scoring.sql`).
-
-Every fit depends on the order of its input rows (k-means++ and the autoencoder sample
-them), so the fit reads its sample sorted by ``customer_id``.
+The procedure that runs them in order is :mod:`segmentation.fit.procedure`. Every fit
+depends on the order of its input rows (k-means++ and the autoencoder sample them), so
+the fit reads its sample sorted by ``customer_id``.
 """
 
 from __future__ import annotations
@@ -26,7 +13,6 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-from segmentation.columns import CLUSTERING_FEATURES
 from segmentation.log import logger
 from segmentation.scoring.model import SegmentationError, feature_matrix
 
@@ -53,14 +39,14 @@ def check_fit_size(n_segments: int, n_train: int) -> None:
         )
 
 
-def varying_features(train: np.ndarray, names: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
+def varying_features(train: np.ndarray, names: Sequence[str]) -> np.ndarray:
     """Which features vary on the train rows. A constant feature (for example one made
     from a column that is empty for every customer) says nothing about behaviour: it is
     left out of clustering, with a warning in the build output."""
     return varying_by_range(np.ptp(train, axis=0) if len(train) else None, names)
 
 
-def varying_by_range(ranges: np.ndarray | None, names: Sequence[str] = CLUSTERING_FEATURES) -> np.ndarray:
+def varying_by_range(ranges: np.ndarray | None, names: Sequence[str]) -> np.ndarray:
     """:func:`varying_features` from each feature's range (max - min) on the train rows
     (None when there are no train rows)."""
     varies = ranges > 0 if ranges is not None else np.ones(len(names), dtype=bool)
@@ -75,13 +61,15 @@ def varying_by_range(ranges: np.ndarray | None, names: Sequence[str] = CLUSTERIN
     return varies
 
 
-def usable_feature_matrix(features: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """The clustering features that vary on the train split, for every row of
+def usable_feature_matrix(
+    features: pd.DataFrame, clustering_features: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The ``clustering_features`` that vary on the train split, for every row of
     ``features``; the train mask; and the names of the features kept."""
-    matrix = feature_matrix(features)
+    matrix = feature_matrix(features, clustering_features)
     is_train = train_mask(features)
-    varies = varying_features(matrix[is_train])
-    names = [name for name, keep in zip(CLUSTERING_FEATURES, varies, strict=True) if keep]
+    varies = varying_features(matrix[is_train], clustering_features)
+    names = [name for name, keep in zip(clustering_features, varies, strict=True) if keep]
     return (matrix if varies.all() else matrix[:, varies]), is_train, names
 
 

@@ -1,8 +1,9 @@
-"""The per-customer models on DuckDB: DuckDB relations of rendered SQL, never pandas.
+"""The per-customer tables of a stored version, on any engine: relations of rendered SQL.
 
 ``customer_features_reduced`` and ``customer_segments`` return what these functions
-return: a relation that dbt-duckdb materialises with ``create table as select`` inside
-DuckDB, so the customers never enter Python.
+return: a relation of the engine (a DuckDB relation that dbt-duckdb materialises with
+``create table as select``, or a Spark DataFrame computed on the executors), so the
+customers never enter Python. ``model_scoring_sql`` stores the SQL itself.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from segmentation.engines import Engine
 from segmentation.params import SegmentationParams
-from segmentation.scoring.features import FeatureTable, relation_source
-from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError
+from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, check_features
 from segmentation.scoring.registry import load_model, model_in_use, segment_names
 from segmentation.scoring.sql import (
     COMPONENT_PREFIX,
@@ -30,32 +31,31 @@ EMPTY_REDUCED_SCHEMA = pa.schema(
 )
 
 
-def reduced_relation(session: Any, features: Any, registry: pd.DataFrame, params: SegmentationParams) -> Any:
+def reduced_relation(features: Engine, registry: pd.DataFrame, params: SegmentationParams) -> Any:
     """Every customer of ``features`` (``int_customer_features_engineered``) reduced with
     the version in use: ``customer_id``, ``split``, ``component_1..d``. Missing or
     infinite feature values stop the build with the counts."""
-    table = FeatureTable(session, relation_source(features))
-    if registry.empty and table.is_empty():  # dbt build --empty: nothing fitted, nothing to reduce
-        return EMPTY_REDUCED_SCHEMA.empty_table()
+    if registry.empty and features.is_empty():  # dbt build --empty: nothing fitted, nothing to reduce
+        return features.result(EMPTY_REDUCED_SCHEMA.empty_table())
     _, model = model_in_use(registry, params)
-    table.check(model.features)
-    return session.sql(reduced_select(model, table.source, passthrough=["split"]))
+    check_features(features, model.features)
+    return features.relation(reduced_select(model, features.source, passthrough=["split"]))
 
 
-def segments_relation(session: Any, reduced: Any, registry: pd.DataFrame, params: SegmentationParams) -> Any:
+def segments_relation(reduced: Engine, registry: pd.DataFrame, params: SegmentationParams) -> Any:
     """Every customer of ``reduced`` (``customer_features_reduced``) assigned to the
     nearest centroid of the version in use (:data:`SEGMENT_SCHEMA`'s columns)."""
-    source = relation_source(reduced)
-    if registry.empty and FeatureTable(session, source).is_empty():  # dbt build --empty
-        return SEGMENT_SCHEMA.empty_table()
+    if registry.empty and reduced.is_empty():  # dbt build --empty
+        return reduced.result(SEGMENT_SCHEMA.empty_table())
     version, model = model_in_use(registry, params)
-    found = sum(1 for column in reduced.columns if column.startswith(COMPONENT_PREFIX))
+    found = sum(1 for column in reduced.columns() if column.startswith(COMPONENT_PREFIX))
     if found != model.centroids.shape[1]:
         raise SegmentationError(
             f"customer_features_reduced has {found} components but model version {version} "
             f"has {model.centroids.shape[1]}: rebuild both with the same version (dbt build)."
         )
-    return session.sql(segments_select(model, source, version, segment_names(registry, version), passthrough=["split"]))
+    names = segment_names(registry, version)
+    return reduced.relation(segments_select(model, reduced.source, version, names, passthrough=["split"]))
 
 
 SCORING_SQL_SCHEMA = pa.schema(

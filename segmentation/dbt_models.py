@@ -1,0 +1,128 @@
+"""The dbt Python models' entry points: one function per model in ``python_models/``.
+
+A model file reads its refs and config (dbt finds them by reading the file, so they stay
+there, as literal ``dbt.ref("...")`` and ``dbt.config.get("...")`` calls) and returns
+what its function here returns. Each function wraps the relations in the engine they
+came from (:func:`segmentation.engines.engine_for`: DuckDB on dbt-duckdb, Spark on
+dbt-spark or Databricks), calls one procedure of the package, and returns a relation the
+engine materialises, or an Arrow table in the engine's result type. No model branches on
+the engine.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from segmentation.engines import Engine, engine_for
+from segmentation.evaluation.metrics import segmentation_metrics as _segmentation_metrics
+from segmentation.evaluation.quality import segment_quality_by_split
+from segmentation.evaluation.segmented import segmented_customers
+from segmentation.fit.diagnostics import PCA_COMPONENTS_SCHEMA
+from segmentation.fit.diagnostics import pca_components as _pca_components
+from segmentation.fit.diagnostics import reducer_comparison as _reducer_comparison
+from segmentation.fit.procedure import update_registry
+from segmentation.fit.steps import selected_n_segments
+from segmentation.params import SegmentationParams
+from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, reducer_in_use
+from segmentation.scoring.tables import reduced_relation, scoring_sql_table, segments_relation
+from segmentation.scoring.transitions import segment_transitions as _segment_transitions
+from segmentation.serving.exports import export_marts, staged_exports_folder
+
+
+def _registry(relation: Any, session: Any) -> pd.DataFrame:
+    return read_registry(engine_for(relation, session).arrow())
+
+
+def _frame(relation: Any, session: Any) -> pd.DataFrame:
+    return engine_for(relation, session).arrow().to_pandas()
+
+
+def _clustering_features(relation: Any, session: Any) -> list[str]:
+    """The clustering features, in order, from the ``segmentation_features`` model."""
+    listed = engine_for(relation, session).arrow(order_by="feature_position")
+    return [str(name) for name in listed.column("feature").to_pylist()]
+
+
+def segmentation_models(
+    session: Any, config: Any, features: Any, clustering_features: Any, naming_rules: Any, stored: Any | None
+) -> Any:
+    """The rows the registry appends: a new version fitted on ``features`` with var
+    refit true, none otherwise. ``stored`` is the registry table so far (None on the
+    first build)."""
+    engine = engine_for(features, session)
+    registry = _registry(stored, session) if stored is not None else read_registry(REGISTRY_SCHEMA.empty_table())
+    params = SegmentationParams.from_config(config)
+    rules = _frame(naming_rules, session)
+    listed = _clustering_features(clustering_features, session)
+    return engine.result(update_registry(engine, params, registry, rules, listed))
+
+
+def customer_features_reduced(session: Any, config: Any, features: Any, registry: Any) -> Any:
+    """Every customer's reduced coordinates under the version in use."""
+    params = SegmentationParams.from_config(config)
+    return reduced_relation(engine_for(features, session), _registry(registry, session), params)
+
+
+def customer_segments(session: Any, config: Any, reduced: Any, registry: Any) -> Any:
+    """Every customer's segment under the version in use."""
+    params = SegmentationParams.from_config(config)
+    return segments_relation(engine_for(reduced, session), _registry(registry, session), params)
+
+
+def model_scoring_sql(session: Any, registry: Any) -> Any:
+    """Per stored version, the SQL that scores customers with it."""
+    engine = engine_for(registry, session)
+    return engine.result(scoring_sql_table(read_registry(engine.arrow())))
+
+
+def pca_components(session: Any, config: Any, features: Any, registry: Any) -> Any:
+    """Explained variance and loadings of each principal component of the version in use."""
+    engine = engine_for(features, session)
+    params = SegmentationParams.from_config(config)
+    stored = _registry(registry, session)
+    if stored.empty:  # dbt build --empty: nothing fitted
+        return engine.result(PCA_COMPONENTS_SCHEMA.empty_table())
+    return engine.result(_pca_components(engine, params, model_in_use(stored, params)[1]))
+
+
+def reducer_comparison(session: Any, config: Any, features: Any, clustering_features: Any, elbow: Any) -> Any:
+    """none vs PCA vs autoencoder at one size, measured on the test split."""
+    engine = engine_for(features, session)
+    params = SegmentationParams.from_config(config)
+    n_segments = selected_n_segments(_frame(elbow, session))
+    listed = _clustering_features(clustering_features, session)
+    return engine.result(_reducer_comparison(engine, params, n_segments, listed))
+
+
+def _segmented(session: Any, reduced: Any, segments: Any) -> Engine:
+    return segmented_customers(engine_for(reduced, session), engine_for(segments, session))
+
+
+def segmentation_metrics(session: Any, config: Any, reduced: Any, segments: Any, elbow: Any, registry: Any) -> Any:
+    """One row for the build: its parameters and train/test quality."""
+    segmented = _segmented(session, reduced, segments)
+    params = SegmentationParams.from_config(config)
+    reducer = reducer_in_use(_registry(registry, session), params)
+    return segmented.result(_segmentation_metrics(segmented, _frame(elbow, session), params, reducer))
+
+
+def segment_quality(session: Any, config: Any, reduced: Any, segments: Any) -> Any:
+    """Per segment and split: how crisp or fuzzy the segment is."""
+    segmented = _segmented(session, reduced, segments)
+    return segmented.result(segment_quality_by_split(segmented, SegmentationParams.from_config(config)))
+
+
+def segment_transitions(session: Any, features: Any, registry: Any) -> Any:
+    """How current customers move between the two latest model versions."""
+    engine = engine_for(features, session)
+    return engine.result(_segment_transitions(engine, _registry(registry, session)))
+
+
+def bi_exports(session: Any, export_path: str, marts: dict[str, Any]) -> Any:
+    """The BI marts written as Parquet files into the build workspace's staging folder;
+    the publish step moves them to where ``export_path`` points (outside a build
+    workspace, straight into ``export_path``)."""
+    staged = staged_exports_folder(session)
+    return export_marts(marts, staged or export_path, published_folder=export_path)

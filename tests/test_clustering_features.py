@@ -1,0 +1,109 @@
+"""Adding a clustering feature is one SQL expression plus its yml entry.
+
+A copy of the project gains a toy feature, written the way the docs say
+(docs/architecture.md, "to add X"): its expression in int_customer_features_engineered
+and its column entry, marked ``clustering_feature``, in the model's yml. Nothing else
+changes, and a real build clusters it (the registry's features and arrays), scores with
+it (the scoring SQL), documents it (segmentation_features, the manifest) and profiles it
+(rpt_feature_summary).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from segmentation.serving.publish import BuildArea
+from tests.conftest import CLUSTERING_FEATURES, DBT, REPO_ROOT
+
+pytestmark = pytest.mark.dbt
+
+TOY = "cash_advance_share"
+TOY_EXPRESSION = "monthly_cash_advance / (monthly_cash_advance + monthly_purchases + 1)"
+TOY_DESCRIPTION = "Share of the monthly card use that is cash advance (toy feature of the test)."
+TOY_ENTRY = f"""      - name: {TOY}
+        data_type: double
+        config:
+          meta:
+            clustering_feature: true
+        description: {TOY_DESCRIPTION}
+        constraints:
+          - type: not_null
+"""
+GENERATED = {".venv", ".git", "target", "logs", "warehouse", "exports", "build", "reports"}
+
+
+def add_toy_feature(project: Path) -> None:
+    """The two edits of docs/architecture.md: the SQL expression, the yml entry."""
+    model = project / "models" / "intermediate" / "int_customer_features_engineered.sql"
+    sql = model.read_text()
+    last = "        prc_full_payment\n    from rates"
+    assert last in sql, "the final select of int_customer_features_engineered changed: update this test"
+    model.write_text(sql.replace(last, f"        prc_full_payment,\n        {TOY_EXPRESSION} as {TOY}\n    from rates"))
+    yml = project / "models" / "intermediate" / "_intermediate__models.yml"
+    lines = yml.read_text().splitlines(keepends=True)
+    start = lines.index("  - name: int_customer_features_engineered\n")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("  - name:")), len(lines))
+    yml.write_text("".join([*lines[:end], TOY_ENTRY, *lines[end:]]))
+
+
+@pytest.fixture(scope="module")
+def toy_build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("toy_feature")
+    project = root / "project"
+    shutil.copytree(
+        REPO_ROOT,
+        project,
+        ignore=lambda folder, names: [n for n in names if Path(folder) == REPO_ROOT and n in GENERATED],
+    )
+    add_toy_feature(project)
+    database = root / "warehouse.duckdb"
+    command = [str(DBT), "build", "--target-path", str(root / "target"), "--log-path", str(root / "logs")]
+    command += ["--vars", f'{{"export_path": "{root / "exports"}", "compare_reducers": false}}']
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    completed = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
+    assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
+    return database, root
+
+
+def query(database: Path, sql: str):
+    with duckdb.connect(str(database), read_only=True) as connection:
+        return connection.sql(sql).fetchall()
+
+
+def test_the_toy_feature_is_listed_and_documented(toy_build):
+    database, _ = toy_build
+    listed = query(database, "select feature, description from segmentation_features order by feature_position")
+    assert [name for name, _ in listed] == [*CLUSTERING_FEATURES, TOY]
+    assert listed[-1][1] == TOY_DESCRIPTION
+
+
+def test_the_toy_feature_is_clustered_and_scored(toy_build):
+    database, _ = toy_build
+    [(features, scaler_mean, kernel_rows)] = query(
+        database,
+        "select features, scaler_mean, len(reducer_layers[1].kernel) from segmentation_models "
+        "order by model_version desc limit 1",
+    )
+    assert features == [*CLUSTERING_FEATURES, TOY]
+    assert len(scaler_mean) == kernel_rows == len(CLUSTERING_FEATURES) + 1
+    [(scoring_sql,)] = query(database, "select scoring_sql from model_scoring_sql order by model_version desc limit 1")
+    assert TOY in scoring_sql
+    segmented = query(database, "select count(*), count(distinct segment_id) from customer_segments")
+    assert segmented == [(query(database, "select count(*) from int_customer_features_engineered")[0][0], 3)]
+
+
+def test_the_toy_feature_is_profiled(toy_build):
+    database, _ = toy_build
+    rows = query(database, f"select count(*) from rpt_feature_summary where feature = '{TOY}'")
+    assert rows[0][0] >= 1
+
+
+def test_the_toy_build_published(toy_build):
+    database, _ = toy_build
+    assert BuildArea.of_published(database).current_build_id() is not None
