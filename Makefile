@@ -14,7 +14,7 @@ WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
 # Keep TensorFlow's C++ log noise out of dbt's output.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup setup-spark run run-spark build test test-spark lint format docs report bench demo-data lock lock-spark \
+.PHONY: setup setup-spark run run-spark build test test-spark unit lint format docs report bench demo-data lock lock-spark \
 	query rollback publish-status clean generated
 
 setup: $(STAMP)
@@ -59,6 +59,10 @@ run-spark: setup-spark
 test: setup setup-spark lint
 	$(SPARK_ENV) $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
+## The unit tests: no dbt, no Spark, nothing slow (TensorFlow, whole fits), no linters; under a minute.
+unit: setup
+	$(BIN)/pytest -m "not dbt and not spark and not slow" $(PYTEST_ARGS)
+
 ## The Spark tests alone (tests/test_spark.py).
 test-spark: setup-spark
 	$(SPARK_ENV) $(BIN)/pytest -m spark
@@ -95,7 +99,7 @@ report: setup
 ## REDUCERS="pca" skips the autoencoder builds.
 TEN_MILLION ?= $(if $(SIZES),0,1)
 bench: setup
-	$(BIN)/python -m segmentation.benchmark $(if $(SIZES),--sizes $(SIZES)) \
+	$(BIN)/python -m benchmarks.bench $(if $(SIZES),--sizes $(SIZES)) \
 		$(if $(REDUCERS),--reducers $(REDUCERS)) $(if $(filter 1,$(TEN_MILLION)),--ten-million)
 
 ## Read-only SQL on the published warehouse (WORKSPACE=1: on the last build's workspace).

@@ -2,7 +2,7 @@
     Write, audit, publish (on-run-end). dbt builds and tests in the workspace; only a whole
     `dbt build` in which every node passed is published: the workspace's DuckDB file is
     copied into a new build folder and readers are switched to it in one atomic step by the Python side
-    (segmentation/serving/publish.py, whose plugin registers the two SQL functions called here).
+    (segmentation/serving/publish/, whose plugin.py registers the two SQL functions called here).
     Anything else (a failure, a partial --select, --empty, dbt run/test/seed) publishes
     nothing and says why: readers keep the last published build.
 -#}

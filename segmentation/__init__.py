@@ -34,7 +34,8 @@ tests/test_layout.py keeps them):
   (:mod:`~segmentation.serving.exports`), the HTML report
   (:mod:`~segmentation.serving.report`), read-only SQL (:mod:`~segmentation.serving.query`);
 - runners: :mod:`segmentation.generator` (seeded demo customers),
-  :mod:`segmentation.spark_build` (the Python models on a local Spark).
+  :mod:`segmentation.spark_build` (the Python models on a local Spark). The benchmark
+  (``make bench``) is not in the package: it lives in ``benchmarks/``.
 
 dbt-duckdb runs the Python models in dbt's own process, two at a time (threads: 2). Two
 threads importing SciPy for the first time at once can see a partially initialised module

@@ -10,6 +10,9 @@ from sklearn.preprocessing import StandardScaler
 
 from segmentation.fit.autoencoder import AutoencoderReducer
 
+# The tests train TensorFlow models (the shared fixture among them).
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def low_rank_data() -> np.ndarray:

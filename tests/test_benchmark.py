@@ -1,4 +1,4 @@
-"""The benchmark (make bench): the resampled customers file, measuring, the summary of
+"""The benchmark (make bench, benchmarks/): the resampled customers file, measuring, the summary of
 dbt's run results, the targets, the markdown, and one small real run end to end."""
 
 from __future__ import annotations
@@ -15,26 +15,12 @@ import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from segmentation import benchmark
-from segmentation.benchmark import (
-    DEMO_CUSTOMERS,
-    GIB,
-    MIB,
-    NOTEBOOK,
-    PROJECT_ROOT,
-    BenchmarkError,
-    Measurement,
-    Run,
-    build_vars,
-    check_target,
-    customers_file,
-    describe_data,
-    measure,
-    render_markdown,
-    resample_customers,
-    run_results_summary,
-    sample_fit_agreement,
-)
+from benchmarks import PROJECT_ROOT
+from benchmarks.customers import CC_GENERAL_CSV, customers_file, data_source, describe_data, resample_customers
+from benchmarks.measuring import GIB, MIB, BenchmarkError, Measurement, measure, run_results_summary
+from benchmarks.report import render_markdown
+from benchmarks.runs import DEMO_CUSTOMERS, NOTEBOOK, Run, build_vars, sample_fit_agreement
+from benchmarks.targets import TARGETS, check_target
 from segmentation.columns import RAW_COLUMNS
 from segmentation.engines import engine_for
 from segmentation.fit.procedure import fit_version
@@ -118,7 +104,7 @@ def test_customers_file_is_cached_by_size_and_source_and_falls_back_to_the_gener
     out = _read(generated)
     assert len(out) == 300 and list(out.columns) == list(RAW_COLUMNS)
     assert not list(work.glob("*.partial.parquet")) and not list(work.glob("*.spill"))
-    assert benchmark.data_source(tmp_path / "missing.csv") is None and benchmark.data_source(source) == source
+    assert data_source(tmp_path / "missing.csv") is None and data_source(source) == source
     assert "resampled with replacement" in describe_data(source) and "generator" in describe_data(None)
 
 
@@ -169,7 +155,7 @@ def _run(customers: int, pipeline: str, seconds: float, peak_gib: float, demo: b
 
 
 def test_targets_are_checked_against_time_ratio_to_the_notebook_and_memory():
-    demo, pca, autoencoder, ten_million = benchmark.TARGETS
+    demo, pca, autoencoder, ten_million = TARGETS
     assert (demo.demo, demo.customers, demo.workload) == (True, 9_000, "demo data (9,000 customers)")
     assert check_target(demo, [_run(DEMO_CUSTOMERS, "dbt build, pca", 11.0, 0.8, demo=True)]) == "met"
     assert check_target(demo, [_run(DEMO_CUSTOMERS, "dbt build, pca", 25.0, 1.2, demo=True)]) == (
@@ -244,11 +230,20 @@ def test_kmeans_on_a_sample_finds_the_segments_of_the_whole_train_split():
     a seeded sample of the train split segments everyone as a fit on the whole split."""
     features, _ = blob_features(n_rows=6000)
     rules, empty = naming_rules(), read_registry(REGISTRY_SCHEMA.empty_table())
+    # k is fixed (3): the elbow curve is beside the point, k = 1..3 keeps it short.
     sampled = fit_version(
-        engine_for(features), SegmentationParams(kmeans_sample_size=500), empty, rules, CLUSTERING_FEATURES
+        engine_for(features),
+        SegmentationParams(kmeans_sample_size=500, elbow_max_k=3),
+        empty,
+        rules,
+        CLUSTERING_FEATURES,
     )
     full = fit_version(
-        engine_for(features), SegmentationParams(kmeans_sample_size=10_000), empty, rules, CLUSTERING_FEATURES
+        engine_for(features),
+        SegmentationParams(kmeans_sample_size=10_000, elbow_max_k=3),
+        empty,
+        rules,
+        CLUSTERING_FEATURES,
     )
     matrix = None
     labels = []
@@ -261,19 +256,22 @@ def test_kmeans_on_a_sample_finds_the_segments_of_the_whole_train_split():
     assert not np.array_equal(sampled.column("centroids")[0].as_py(), full.column("centroids")[0].as_py())
 
 
+@pytest.mark.dbt
 def test_make_bench_runs_end_to_end_on_a_small_file(tmp_path):
     """A real benchmark run (without the demo build, to stay short): the customers file
     (cc_general resampled where it exists, else generated), the notebook and a real dbt
     build, the markdown written, and the quality check on the built warehouse."""
     out = tmp_path / "benchmarks.md"
-    command = [sys.executable, "-m", "segmentation.benchmark", "--sizes", "3000", "--reducers", "pca", "--no-demo"]
-    subprocess.run([*command, "--workdir", str(tmp_path / "work"), "--out", str(out)], check=True, timeout=900)
+    command = [sys.executable, "-m", "benchmarks.bench", "--sizes", "3000", "--reducers", "pca", "--no-demo"]
+    subprocess.run(
+        [*command, "--workdir", str(tmp_path / "work"), "--out", str(out)], cwd=PROJECT_ROOT, check=True, timeout=900
+    )
     text = out.read_text()
     assert "| 3,000 | notebook (pandas + scikit-learn) |" in text
     assert "| 3,000 | dbt build, pca |" in text
     assert "| demo data (9,000 customers) | dbt build, pca | 12 s or less, 1 GiB or less | not measured" in text
     assert "Slowest models (s): " in text and "segmentation_models" in text
-    if benchmark.CC_GENERAL_CSV.exists():
+    if CC_GENERAL_CSV.exists():
         assert "resampled with replacement" in text
         assert (tmp_path / "work" / "customers_3000_cc_general_seed42.parquet").exists()
     else:

@@ -98,7 +98,7 @@ def test_every_primary_key_is_enforced(documented):
     """Each table's meta.primary_key is enforced: by a primary_key constraint of its
     enforced contract (small SQL tables), by a column_checks test with that key (Python
     models, and the per-customer SQL tables, whose key columns are also not_null
-    constraints), or by unique and not_null tests (unique_combination for a composite key)."""
+    constraints), or by unique and not_null tests (unique_combination_of_columns for a composite key)."""
     _, _, manifest, _ = documented
     tests_by_node: dict[str, list[dict]] = {}
     for node in manifest["nodes"].values():
@@ -142,11 +142,11 @@ def test_every_primary_key_is_enforced(documented):
             if ("unique", key[0]) not in kinds:
                 problems.append(f"{node['name']}: primary key {key[0]} has no unique test")
         elif not any(
-            test.get("test_metadata", {}).get("name") == "unique_combination"
-            and sorted(test["test_metadata"]["kwargs"]["columns"]) == sorted(key)
+            test.get("test_metadata", {}).get("name") == "unique_combination_of_columns"
+            and sorted(test["test_metadata"]["kwargs"]["combination_of_columns"]) == sorted(key)
             for test in tests
         ):
-            problems.append(f"{node['name']}: primary key {key} has no unique_combination test")
+            problems.append(f"{node['name']}: primary key {key} has no unique_combination_of_columns test")
     assert not problems, "\n".join(problems)
 
 

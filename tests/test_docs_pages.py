@@ -35,7 +35,7 @@ def test_every_make_target_and_module_in_the_docs_exists():
     text = "\n".join(path.read_text() for path in [REPO_ROOT / "README.md", *PAGES])
     missing = sorted({target for target in re.findall(r"\bmake ([a-z][\w-]*)", text) if target not in targets})
     assert not missing, f"make targets mentioned in the docs but not in the Makefile: {missing}"
-    modules = set(re.findall(r"python -m (segmentation(?:\.\w+)+)", text))
+    modules = set(re.findall(r"python -m ((?:segmentation|benchmarks)(?:\.\w+)+)", text))
     assert modules, "no module found: the pattern is stale"
     absent = sorted(module for module in modules if find_spec(module) is None)
     assert not absent, f"modules mentioned in the docs that do not exist: {absent}"

@@ -55,6 +55,7 @@ def _random_inertia_curves(n_curves: int) -> list[tuple[np.ndarray, np.ndarray]]
     return curves
 
 
+@pytest.mark.slow  # k-means inertia curves and kneed, against 400 curves
 def test_find_knee_agrees_with_kneed_on_many_curves():
     """find_knee reimplements kneed's offline Kneedle (convex, decreasing, S=1) without
     its imports; the reference package is a test dependency and must give the same knee."""
@@ -214,6 +215,7 @@ def test_pca_components_keeps_as_many_as_the_reducer(blobs_build, share):
     assert table.loc[table["is_kept"], "component"].nunique() == n_reduced_dimensions(train, share, 0)
 
 
+@pytest.mark.slow  # trains the autoencoder
 def test_reducer_comparison_rows_compare(blobs_build):
     features, *_ = blobs_build
     params = SegmentationParams(n_components=2, silhouette_sample_size=300, autoencoder_epochs=10)

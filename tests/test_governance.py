@@ -12,6 +12,9 @@ import pytest
 
 from tests.conftest import run_dbt
 
+# Every test reads the manifest of a real `dbt parse`.
+pytestmark = pytest.mark.dbt
+
 PACKAGE = "customer_segmentation"
 ACCESS = {"public", "protected", "private"}
 #: Folder (under models/ or python_models/) -> the group its models belong to.

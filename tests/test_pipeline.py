@@ -49,6 +49,7 @@ def test_pca_layer_is_scikit_learn_pca_fitted_on_train():
     assert model.layers[0].kernel.shape == (18, pca.n_components_)
 
 
+@pytest.mark.slow  # a whole fit of 1,200 customers (elbow k = 1..10)
 def test_segments_recover_known_groups_and_are_numbered_by_size():
     frame, truth = blob_features()
     result, _, _ = segment(frame, SegmentationParams(n_segments=3, random_seed=3))
@@ -85,6 +86,7 @@ def test_the_model_is_fitted_on_the_train_split_only():
     np.testing.assert_array_equal(model.centroids, shifted_model.centroids)
 
 
+@pytest.mark.slow  # two whole fits
 def test_same_seed_gives_identical_tables():
     frame, _ = blob_features()
     params = SegmentationParams(n_segments=3, random_seed=11)

@@ -1,5 +1,5 @@
 """Write, audit, publish: readers see whole builds only, never block one, and lose nothing
-when a build dies (segmentation/serving/publish.py, macros/publish.sql).
+when a build dies (segmentation/serving/publish/, macros/publish.sql).
 
 The first half drives the publish functions directly on small DuckDB files; the second
 runs real ``dbt build`` processes: a reader holding the published warehouse open, a second
@@ -25,6 +25,7 @@ import pytest
 
 from segmentation.serving import publish
 from segmentation.serving.publish import BuildArea, PublishError
+from segmentation.serving.publish.switch import KILL_AT_ENV
 from tests.conftest import DEMO_SEED_CSV, REPO_ROOT, DbtRun, build_ok, dbt_invocation, run_dbt
 
 FAST = {"compare_reducers": False, "elbow_max_k": 4}
@@ -392,7 +393,7 @@ def test_sigkill_at_any_moment_leaves_a_whole_published_build_and_the_next_build
     moments += [("copying", None)] + [("point", point) for point in PUBLISH_POINTS]
     seen, killed = [], 0
     for index, (kind, moment) in enumerate(moments):
-        extra = {publish.KILL_AT_ENV: moment} if kind == "point" else {}
+        extra = {KILL_AT_ENV: moment} if kind == "point" else {}
         process = start_build(tmp_path, {**variables, "random_seed": 100 + index}, **extra)
         if kind == "after":
             with contextlib.suppress(subprocess.TimeoutExpired):

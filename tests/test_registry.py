@@ -43,6 +43,7 @@ def test_a_stored_version_reproduces_its_labels_exactly():
     assert model.features == tuple(FEATURES)
 
 
+@pytest.mark.slow  # trains the autoencoder
 def test_stored_autoencoder_layers_are_the_fitted_encoder():
     features, _ = blob_features(n_rows=400)
     params = SegmentationParams(reducer="autoencoder", n_components=3, autoencoder_epochs=5)
@@ -56,6 +57,7 @@ def test_stored_autoencoder_layers_are_the_fitted_encoder():
     assert [len(layer["kernel"]) for layer in registry.loc[0, "reducer_layers"]] == [18, 16]
 
 
+@pytest.mark.slow  # two whole fits of 1,200 customers
 def test_a_refit_with_another_seed_keeps_the_segment_ids():
     """Another seed permutes k-means' labels and moves the split; the matching to the
     previous version's centroids gives each group its old id back."""
@@ -83,6 +85,7 @@ def test_permuted_centroids_are_matched_back_to_their_ids():
     assert ids.tolist() == (permutation + 1).tolist()
 
 
+@pytest.mark.slow  # two whole fits
 def test_a_different_k_is_numbered_by_size_and_says_so(caplog):
     features, _ = blob_features(n_rows=600)
     _, _, _, registry = fit_and_score(features, SegmentationParams(n_segments=3))
@@ -94,6 +97,7 @@ def test_a_different_k_is_numbered_by_size_and_says_so(caplog):
     assert sizes.index.tolist() == [1, 2]  # largest first
 
 
+@pytest.mark.slow  # three whole fits
 def test_registry_row_describes_the_fit():
     features, _ = blob_features(n_rows=600)
     params = SegmentationParams(random_seed=9, n_components=2)
@@ -157,6 +161,7 @@ def test_model_version_needs_refit_false():
         SegmentationParams.from_config({"refit": "maybe"})
 
 
+@pytest.mark.slow  # two whole fits
 def test_transitions_count_every_customer_once():
     features, _ = blob_features(n_rows=900)
     _, _, _, registry = fit_and_score(features, SegmentationParams(random_seed=1))

@@ -64,6 +64,7 @@ def fitted_model(features: pd.DataFrame, reducer: str) -> SegmentModel:
     return model.with_centroids(fit_kmeans(model.reduce(matrix[is_train]), 4, 2, params.random_seed))
 
 
+@pytest.mark.dbt  # its features come from a real dbt run
 @pytest.mark.parametrize("reducer", ["pca", "autoencoder", "none"])
 @pytest.mark.parametrize("data", ["demo_features", "cc_general_features"])
 def test_sql_scoring_equals_numpy(request, data, reducer):

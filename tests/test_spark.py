@@ -43,7 +43,8 @@ from segmentation.spark_build import (
     spark_session,
 )
 
-pytestmark = pytest.mark.spark
+# The parity tests also run real dbt builds (dbt-spark, and dbt-duckdb to compare with).
+pytestmark = [pytest.mark.spark, pytest.mark.dbt]
 
 #: The parity bar of the issue: Spark's segments against DuckDB's on cc_general.
 MIN_PARITY_ARI = 0.95

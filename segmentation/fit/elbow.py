@@ -3,9 +3,9 @@
 The knee is found with the Kneedle method (Satopaa et al., 2011) for a convex, decreasing
 curve, offline, sensitivity 1: :func:`find_knee` gives the same knee as the ``kneed``
 package's ``KneeLocator(curve="convex", direction="decreasing", S=1.0)`` (the tests check
-it on many curves) without importing it: ``kneed`` imports ``scipy.signal`` and
-``matplotlib``, seconds of start-up on every refitting build. When
-``n_segments`` is ``auto`` the knee is the k in use. When the curve has no knee, the
+it on many curves) without importing it, because importing it is not cheap:
+``import kneed`` takes 0.7 s after this package's imports, 2.2 s alone (matplotlib, PIL, scipy.signal: 197 modules).
+When ``n_segments`` is ``auto`` the knee is the k in use. When the curve has no knee, the
 documented fallback is the k >= 2 with the highest silhouette, and a warning says so in
 the build output.
 """
