@@ -58,6 +58,8 @@ CLUSTER_MASTER = "local-cluster[2,1,1024]"
 
 @pytest.fixture(scope="module")
 def spark(tmp_path_factory):
+    # The executors' stdout and stderr go to the test's temporary folder, not SPARK_HOME/work.
+    os.environ["SPARK_WORKER_DIR"] = str(tmp_path_factory.mktemp("spark_executors"))
     session = spark_session(tmp_path_factory.mktemp("spark_warehouse"), master=CLUSTER_MASTER)
     yield session
     session.stop()  # the executors stop before the JVM exits
