@@ -59,11 +59,11 @@ run-spark: setup-spark
 test: setup setup-spark lint
 	$(SPARK_ENV) $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
-## The unit tests: no dbt, no Spark, nothing slow (TensorFlow, whole fits), no linters; under a minute.
+## The unit tests (tests/unit: no dbt, no Spark; the same as pytest -m "not dbt"), no linters; about a minute.
 unit: setup
-	$(BIN)/pytest -m "not dbt and not spark and not slow" $(PYTEST_ARGS)
+	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
 
-## The Spark tests alone (tests/test_spark.py).
+## The Spark tests alone (tests/integration/test_spark.py).
 test-spark: setup-spark
 	$(SPARK_ENV) $(BIN)/pytest -m spark
 
@@ -82,7 +82,7 @@ docs: setup
 
 ## Regenerate what segmentation/vars.py (the declaration of every dbt var) generates:
 ## macros/var_spec.sql, the segmentation_params block of python_models/ml/_ml__models.yml
-## and the parameters table of docs/parameters.md (tests/test_vars.py fails while one is stale).
+## and the parameters table of docs/parameters.md (tests/unit/test_vars.py fails while one is stale).
 generated: setup
 	$(BIN)/python -m segmentation.vars
 

@@ -42,7 +42,7 @@
 
 {% macro _var_is_valid(spec, value) %}
     {#- Whether value is one var spec (macros/var_spec.sql) accepts: the same rule as
-        VarSpec.parse in segmentation/vars.py (tests/test_vars.py compares the two). -#}
+        VarSpec.parse in segmentation/vars.py (tests/unit/test_vars.py compares the two). -#}
     {%- set text = value | string | trim | lower -%}
     {%- if spec.none_words and value is not boolean and text in spec.none_words -%}
         {{ return(true) }}
@@ -128,7 +128,7 @@
     {#- dbt run-operation print_refused_var_values --args '{values: {n_segments: [0, auto]}}':
         prints, as JSON after "refused var values: ", which of the given values (var name
         -> list of values) validate_vars() refuses, by each var's own declaration (the
-        rules between vars aside). tests/test_vars.py compares it with segmentation/vars.py. -#}
+        rules between vars aside). tests/unit/test_vars.py compares it with segmentation/vars.py. -#}
     {%- set refused = {} -%}
     {%- for name, candidates in values.items() -%}
         {%- set spec = _var_spec_named(name) -%}

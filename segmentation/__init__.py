@@ -3,7 +3,7 @@
 The dbt Python models in ``python_models/`` read their refs and config and call one entry
 point each, in :mod:`segmentation.dbt_models`; the logic lives here so that pytest can
 reach it. Sides, imports going one way (docs/architecture.md draws them;
-tests/test_layout.py keeps them):
+tests/unit/test_layout.py keeps them):
 
 - shared: :mod:`segmentation.columns` (the raw column contract, the clustering
   features), :mod:`segmentation.params` (the parameters that reach Python models),

@@ -8,7 +8,7 @@ Everything else about a var is derived from :data:`VARS` or checked against it:
 - the ``segmentation_params`` config block of ``python_models/ml/_ml__models.yml`` and
   the parameters table of ``docs/parameters.md`` are generated between marker lines;
 - ``dbt_project.yml`` keeps the defaults literally (dbt reads them there):
-  ``tests/test_vars.py`` checks them against this module.
+  ``tests/unit/test_vars.py`` checks them against this module.
 
 ``python -m segmentation.vars`` (``make generated``) rewrites the generated parts;
 ``python -m segmentation.vars --check`` lists the stale ones and exits 1.
@@ -165,7 +165,7 @@ class VarSpec:
 
         Raises :class:`ParameterError` naming the var, the value, what is accepted and
         how to set it. The Jinja checks (``_var_is_valid`` in macros/checks.sql) accept
-        exactly the same values (tests/test_vars.py compares them)."""
+        exactly the same values (tests/unit/test_vars.py compares them)."""
         try:
             return self._parse(value)
         except _RefusedValueError:

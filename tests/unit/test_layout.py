@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "segmentation"
 SHARED = {
     "segmentation.columns",
@@ -143,3 +143,15 @@ def test_python_models_import_only_their_entry_point(path):
         if isinstance(node.func.value, ast.Name) and node.func.value.id == "dbt_models"
     }
     assert called == {path.stem}, f"{path.name} must call dbt_models.{path.stem}, calls {sorted(called)}"
+
+
+UNIT_TESTS = sorted((REPO / "tests" / "unit").glob("test_*.py"))
+DBT_RUNNERS = {"run_dbt", "build_ok", "dbt_invocation", "DBT"}
+
+
+@pytest.mark.parametrize("path", UNIT_TESTS, ids=lambda path: path.stem)
+def test_unit_tests_run_no_dbt(path):
+    """tests/unit is the fast run: a test that builds with dbt belongs in tests/integration."""
+    tree = ast.parse(path.read_text())
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} & DBT_RUNNERS
+    assert not used, f"{path.name} uses {sorted(used)}: move the test to tests/integration/"

@@ -1,11 +1,7 @@
-"""Write, audit, publish: readers see whole builds only, never block one, and lose nothing
-when a build dies (segmentation/serving/publish/, macros/publish.sql).
-
-The first half drives the publish functions directly on small DuckDB files; the second
-runs real ``dbt build`` processes: a reader holding the published warehouse open, a second
-build started during a first, a failing data test, ``make rollback``, and SIGKILL at
-seeded moments across a build, the publish step included.
-"""
+"""Write, audit, publish with real ``dbt build`` processes: a reader holding the published
+warehouse open through a whole build, a second build started during a first, a failing
+data test, ``make rollback``, and SIGKILL at seeded moments across a build, the publish
+step included (the publish functions on small files: tests/unit/test_publish.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +10,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,7 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation.serving import publish
-from segmentation.serving.publish import BuildArea, PublishError
+from segmentation.serving.publish import BuildArea
 from segmentation.serving.publish.switch import KILL_AT_ENV
 from tests.conftest import DEMO_SEED_CSV, REPO_ROOT, DbtRun, build_ok, dbt_invocation, run_dbt
 
@@ -32,178 +27,12 @@ FAST = {"compare_reducers": False, "elbow_max_k": 4}
 BI_TABLES = ("dim_customers", "customer_segments", "fct_campaign_audience", "dim_segments")
 
 
-# --- the publish functions on small files ----------------------------------------------------
-
-
-def fake_build(area: BuildArea, build_id: str, model_version: int, customers: int = 5) -> dict:
-    """What a build and the dbt publish step do, with a tiny dim_customers and one export:
-    the table is written into the workspace, which prepare copies."""
-    with duckdb.connect(str(area.workspace)) as connection:
-        connection.execute(
-            "create or replace table dim_customers as select 'C' || range as customer_id, "
-            f"{model_version} as model_version from range({customers})"
-        )
-    database = publish.prepare(area, build_id, area.published.parent / "exports")
-    with duckdb.connect(str(database), read_only=True) as connection:
-        assert connection.execute("select max(model_version) from dim_customers").fetchone()[0] == model_version
-    area.staged_exports.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect() as connection:
-        connection.execute(
-            f"copy (select {model_version} as model_version) to '{area.staged_exports / 'dim_segments.parquet'}'"
-        )
-    return publish.commit(area, build_id, area.published.parent / "exports")
-
-
-def published_version(path: Path) -> int:
-    with duckdb.connect(str(path), read_only=True) as connection:
-        return connection.execute("select max(model_version) from dim_customers").fetchone()[0]
-
-
-@pytest.fixture
-def area(tmp_path) -> BuildArea:
-    area = BuildArea.of_published(tmp_path / "segmentation.duckdb")
-    publish.prepare_workspace(area)
-    return area
-
-
-def test_paths_of_a_published_warehouse_and_of_its_workspace(tmp_path):
-    area = BuildArea.of_published(tmp_path / "w" / "segmentation.duckdb")
-    assert area.workspace == tmp_path / "w" / "segmentation.duckdb.builds" / "workspace" / "segmentation.duckdb"
-    assert BuildArea.of_workspace(area.workspace) == area
-    with pytest.raises(PublishError, match="is not a build workspace"):
-        BuildArea.of_workspace(tmp_path / "segmentation.duckdb")
-
-
-def test_commit_switches_readers_in_one_step_and_keeps_one_earlier_build(area):
-    first = fake_build(area, "b1", model_version=1)
-    assert area.published.is_symlink() and published_version(area.published) == 1
-    exports = area.published.parent / "exports"
-    assert pq.read_table(exports / "dim_segments.parquet").to_pylist() == [{"model_version": 1}]
-    assert first["customers"] == 5 and first["previous_build_id"] is None
-
-    reader = duckdb.connect(str(area.published), read_only=True)
-    fake_build(area, "b2", model_version=2)
-    # A reader that opened the file before the switch keeps its build; new readers get the new one.
-    assert reader.execute("select max(model_version) from dim_customers").fetchone()[0] == 1
-    assert published_version(area.published) == 2
-    reader.close()
-    with duckdb.connect(str(area.published), read_only=True) as connection:
-        log = connection.sql("select build_id, previous_build_id from publish_log order by published_at").fetchall()
-    assert log == [("b1", None), ("b2", "b1")]
-
-    fake_build(area, "b3", model_version=3)
-    assert sorted(path.name for path in area.builds.iterdir()) == ["b2", "b3"]  # b1 pruned
-    assert [row["build_id"] for row in publish.read_log(area)] == ["b1", "b2", "b3"]
-
-    row = publish.rollback(area)
-    assert row == {**row, "action": "rollback", "build_id": "b2", "previous_build_id": "b3"}
-    assert published_version(area.published) == 2
-    assert pq.read_table(exports / "dim_segments.parquet").to_pylist() == [{"model_version": 2}]
-    with pytest.raises(PublishError, match="no earlier build is kept"):
-        publish.rollback(area)
-
-
-def test_leftovers_of_a_killed_publish_are_removed_and_a_lost_log_line_is_restored(area):
-    fake_build(area, "b1", model_version=1)
-    (area.builds / "dead.tmp").mkdir()
-    (area.builds / "dead.tmp" / "segmentation.duckdb").write_bytes(b"half a file")
-    (area.root / ".current.999.tmp").symlink_to("published/dead.tmp")
-    # A kill between the switch and the log line: the entry lives in the build's folder.
-    area.log.write_text("")
-    publish.prepare_workspace(area)
-    assert not list(area.builds.glob("*.tmp")) and not list(area.root.glob(".*.tmp"))
-    assert [row["build_id"] for row in publish.read_log(area)] == ["b1"]
-
-
-def test_a_second_process_cannot_take_the_workspace_and_is_told_who_has_it(tmp_path):
-    area = BuildArea.of_published(tmp_path / "segmentation.duckdb")
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time\nfrom segmentation.serving.publish import BuildArea, acquire_build_lock\n"
-            f"acquire_build_lock(BuildArea.of_published({str(area.published)!r}))\nprint('locked', flush=True)\n"
-            "time.sleep(60)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "locked"
-        with pytest.raises(PublishError, match=rf"another dbt command is using .*\(PID {holder.pid}, since"):
-            publish.acquire_build_lock(area)
-    finally:
-        holder.kill()
-        holder.wait()
-    publish.acquire_build_lock(area)  # released when its holder died
-
-
-def test_a_warehouse_file_of_the_earlier_layout_becomes_the_workspace(tmp_path):
-    legacy = tmp_path / "segmentation.duckdb"
-    with duckdb.connect(str(legacy)) as connection:
-        connection.execute("create table segmentation_models as select 1 as model_version")
-    area = BuildArea.of_published(legacy)
-    publish.prepare_workspace(area)
-    with duckdb.connect(str(area.workspace), read_only=True) as connection:
-        assert connection.execute("select model_version from segmentation_models").fetchall() == [(1,)]
-    assert legacy.is_file() and not legacy.is_symlink()  # readers keep it until the first publish
-    fake_build(area, "b1", model_version=2)
-    assert legacy.is_symlink() and published_version(legacy) == 2
-
-
-def test_an_exports_folder_with_other_files_stops_the_publish_before_anything_changes(area):
-    exports = area.published.parent / "exports"
-    exports.mkdir()
-    (exports / "old.parquet").write_bytes(b"")
-    (exports / "notes.txt").write_text("mine")
-    with pytest.raises(PublishError, match=r"files other than Parquet exports \(notes.txt\).*export_path"):
-        fake_build(area, "b1", model_version=1)
-    assert area.current_build_id() is None and not area.published.exists()
-    assert sorted(p.name for p in exports.iterdir()) == ["notes.txt", "old.parquet"]
-    (exports / "notes.txt").unlink()
-    fake_build(area, "b2", model_version=1)  # Parquet files of the earlier layout give way to the link
-    assert exports.is_symlink() and sorted(p.name for p in exports.iterdir()) == ["dim_segments.parquet"]
-
-
-def test_export_paths_the_link_cannot_take_are_refused(area):
-    fake_build(area, "b1", model_version=1)
-    elsewhere = area.published.parent / "shared"
-    elsewhere.mkdir()
-    (area.published.parent / "linked").symlink_to(elsewhere)
-    (area.published.parent / "a_file").write_text("x")
-    for bad, why in (
-        (area.current / "exports", "is inside the warehouse's build folder"),
-        (area.root / "workspace" / "exports", "is inside the warehouse's build folder"),
-        (area.published.parent / "linked", "is a link to"),
-        (area.published.parent / "a_file", "is a file, not a folder"),
-    ):
-        with pytest.raises(PublishError, match=why):
-            publish.prepare(area, "b2", bad)
-    assert area.current_build_id() == "b1" and not list(area.builds.glob("*.tmp"))
-
-
-def test_the_exports_link_resolves_when_its_folder_is_reached_through_a_link(area, tmp_path):
-    real = tmp_path / "nas" / "deep"
-    real.mkdir(parents=True)
-    (tmp_path / "bi").symlink_to(real)
-    with duckdb.connect(str(area.workspace)) as connection:
-        connection.execute("create table dim_customers as select 'C1' as customer_id, 1 as model_version")
-    publish.prepare(area, "b1", tmp_path / "bi" / "exports")
-    area.staged_exports.mkdir(parents=True, exist_ok=True)
-    (area.staged_exports / "dim_segments.parquet").write_bytes(b"PAR1")
-    publish.commit(area, "b1", tmp_path / "bi" / "exports")
-    assert (tmp_path / "bi" / "exports" / "dim_segments.parquet").read_bytes() == b"PAR1"
-
-
-def test_rollback_after_a_kill_between_the_switch_and_the_log_line(area):
-    fake_build(area, "b1", model_version=1)
-    fake_build(area, "b2", model_version=2)
-    area.log.write_text(area.log.read_text().splitlines()[0] + "\n")  # b2's line lost
-    assert publish.rollback(area)["build_id"] == "b1"
-    assert published_version(area.published) == 1
-
-
 # --- real dbt builds -------------------------------------------------------------------------
+
+
+KILL_SEED = 2026
+TIMED_KILLS = 2
+PUBLISH_POINTS = ("before_exports", "before_rename", "before_switch", "after_switch")
 
 
 def customers_file(folder: Path, rows: int = 400) -> Path:
@@ -365,11 +194,6 @@ def test_a_failing_test_publishes_nothing_and_make_rollback_restores_the_previou
 
 # SIGKILL points: seeded fractions of a build's duration, the moment the publish step's
 # new folder appears (the tables being copied), and named points inside commit().
-KILL_SEED = 2026
-TIMED_KILLS = 2
-PUBLISH_POINTS = ("before_exports", "before_rename", "before_switch", "after_switch")
-
-
 def wait_for_new_folder(builds: Path, process: subprocess.Popen, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:

@@ -1,11 +1,11 @@
 """The benchmark (make bench, benchmarks/): the resampled customers file, measuring, the summary of
-dbt's run results, the targets, the markdown, and one small real run end to end."""
+dbt's run results, the targets and the markdown (one small real run end to end:
+tests/integration/test_bench_end_to_end.py)."""
 
 from __future__ import annotations
 
 import csv
 import json
-import subprocess
 import sys
 from datetime import UTC, datetime
 
@@ -16,10 +16,10 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from benchmarks import PROJECT_ROOT
-from benchmarks.customers import CC_GENERAL_CSV, customers_file, data_source, describe_data, resample_customers
+from benchmarks.customers import customers_file, data_source, describe_data, resample_customers
 from benchmarks.measuring import GIB, MIB, BenchmarkError, Measurement, measure, run_results_summary
 from benchmarks.report import render_markdown
-from benchmarks.runs import DEMO_CUSTOMERS, NOTEBOOK, Run, build_vars, sample_fit_agreement
+from benchmarks.runs import DEMO_CUSTOMERS, NOTEBOOK, Run, build_vars
 from benchmarks.targets import TARGETS, check_target
 from segmentation.columns import RAW_COLUMNS
 from segmentation.engines import engine_for
@@ -254,33 +254,6 @@ def test_kmeans_on_a_sample_finds_the_segments_of_the_whole_train_split():
     assert adjusted_rand_score(*labels) >= 0.98
     assert json.loads(sampled.column("parameters")[0].as_py())["kmeans_sample_size"] == 500
     assert not np.array_equal(sampled.column("centroids")[0].as_py(), full.column("centroids")[0].as_py())
-
-
-@pytest.mark.dbt
-def test_make_bench_runs_end_to_end_on_a_small_file(tmp_path):
-    """A real benchmark run (without the demo build, to stay short): the customers file
-    (cc_general resampled where it exists, else generated), the notebook and a real dbt
-    build, the markdown written, and the quality check on the built warehouse."""
-    out = tmp_path / "benchmarks.md"
-    command = [sys.executable, "-m", "benchmarks.bench", "--sizes", "3000", "--reducers", "pca", "--no-demo"]
-    subprocess.run(
-        [*command, "--workdir", str(tmp_path / "work"), "--out", str(out)], cwd=PROJECT_ROOT, check=True, timeout=900
-    )
-    text = out.read_text()
-    assert "| 3,000 | notebook (pandas + scikit-learn) |" in text
-    assert "| 3,000 | dbt build, pca |" in text
-    assert "| demo data (9,000 customers) | dbt build, pca | 12 s or less, 1 GiB or less | not measured" in text
-    assert "Slowest models (s): " in text and "segmentation_models" in text
-    if CC_GENERAL_CSV.exists():
-        assert "resampled with replacement" in text
-        assert (tmp_path / "work" / "customers_3000_cc_general_seed42.parquet").exists()
-    else:
-        assert "the project's generator" in text
-    assert (tmp_path / "work" / "exports_3000_pca" / "dim_customers.parquet").exists()
-    assert (tmp_path / "work" / "notebook_segments_3000.parquet").exists()
-    # 2,400 train customers, fewer than kmeans_sample_size: the sample is the whole split.
-    ari, sample_size, n_train = sample_fit_agreement(tmp_path / "work" / "warehouse_3000_pca.duckdb")
-    assert ari == 1.0 and sample_size == n_train and 2000 < n_train < 2800
 
 
 def test_kmeans_sample_is_never_smaller_than_the_number_of_segments():

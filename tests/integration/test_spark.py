@@ -25,9 +25,8 @@ from segmentation.params import SegmentationParams
 from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
 from segmentation.scoring.tables import reduced_relation, segments_relation
-
-from .conftest import CLUSTERING_FEATURES, blob_features, build_ok, naming_rules
-from .oracles import reduce_customers, segment_customers
+from tests.conftest import CLUSTERING_FEATURES, blob_features, build_ok, naming_rules
+from tests.oracles import reduce_customers, segment_customers
 
 if os.environ.get("SEGMENTATION_REQUIRE_SPARK") == "1":
     import pyspark  # noqa: F401  (missing: the suite fails here, it is not skipped)
