@@ -18,13 +18,28 @@
 
 
 {% macro raw_customer_columns() %}
-    {{ return([
-        'cust_id', 'balance', 'balance_frequency', 'purchases', 'oneoff_purchases',
-        'installments_purchases', 'cash_advance', 'purchases_frequency',
-        'oneoff_purchases_frequency', 'purchases_installments_frequency',
-        'cash_advance_frequency', 'cash_advance_trx', 'purchases_trx', 'credit_limit',
-        'payments', 'minimum_payments', 'prc_full_payment', 'tenure'
-    ]) }}
+    {#- The required columns of the raw customers, lower-case, in file order: the columns
+        declared on source raw.customers, the one place they are listed, read from the
+        graph. dbt fills the graph only when it executes: while parsing (execute is false)
+        the list is empty, which is enough there (parsing renders SQL only to find its refs
+        and sources, and none depends on the columns). A unit test compiles against a graph
+        of its own, without sources: it overrides this macro with the list
+        (models/staging/_staging__unit_tests.yml; tests/test_raw_columns.py checks it). -#}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set source_node = graph.get('sources', {}).get(raw_customers_source_id()) -%}
+    {%- if source_node is none or not source_node.columns -%}
+        {{ exceptions.raise_compiler_error(
+            "the raw customer columns are read from source raw.customers, which "
+            ~ ("declares no columns: list them under its columns: in "
+                ~ "models/staging/_staging__sources.yml."
+                if source_node is not none
+                else "is not in this run's graph (a unit test has a graph of its own: set "
+                ~ "overrides: macros: raw_customer_columns: [...] in the unit test).")
+        ) }}
+    {%- endif -%}
+    {{ return(source_node.columns.values() | map(attribute='name') | map('lower') | list) }}
 {% endmacro %}
 
 
