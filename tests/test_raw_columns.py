@@ -7,9 +7,8 @@ columns listed in docs/parameters.md."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import re
+from pathlib import Path
 
 import yaml
 
