@@ -13,6 +13,7 @@
 -#}
 
 {% macro raw_customers_source_id() %}
+    {#- The unique id of source raw.customers in the graph. -#}
     {{ return('source.' ~ project_name ~ '.raw.customers') }}
 {% endmacro %}
 
@@ -226,9 +227,11 @@
             fixture rows: a CTE of text columns named as in the file, which cannot be
             introspected. The vars stg_customers renders are checked all the same. -#}
         {%- do validated_var('customers_path') -%}
+        {%- set reads_file = false -%}
         {%- set reader = declared -%}
         {%- set columns = text_columns(raw_customer_columns()) -%}
     {%- else -%}
+        {%- set reads_file = true -%}
         {%- set reader = customers_file_reader(customers_source_path()) -%}
         {%- set columns = customers_source_columns(reader) -%}
     {%- endif -%}
@@ -244,8 +247,9 @@
         {{- "," if not loop.last }}
         {%- endfor %}
     from {{ reader }}
-    {#- dbt build --empty limits a source it renders, not a file read. #}
-    {%- if flags.EMPTY %}
+    {#- dbt build --empty limits a source it renders, not a file read (and leaves a unit
+        test's fixture rows, which it also runs, as they are). #}
+    {%- if flags.EMPTY and reads_file %}
     limit 0
     {%- endif %}
 {% endmacro %}
