@@ -10,13 +10,9 @@
 
 
 {% macro raw_numeric_columns() %}
-    {#- The numeric columns of the raw customers file, as typed by stg_customers. -#}
-    {{ return([
-        'balance', 'balance_frequency', 'purchases', 'oneoff_purchases', 'installments_purchases',
-        'cash_advance', 'purchases_frequency', 'oneoff_purchases_frequency',
-        'purchases_installments_frequency', 'cash_advance_frequency', 'cash_advance_trx',
-        'purchases_trx', 'credit_limit', 'payments', 'minimum_payments', 'prc_full_payment', 'tenure'
-    ]) }}
+    {#- The numeric columns of the raw customers file, as typed by stg_customers: every
+        column of source raw.customers (raw_customer_columns) but the id, CUST_ID. -#}
+    {{ return(raw_customer_columns() | reject('equalto', 'cust_id') | list) }}
 {% endmacro %}
 
 

@@ -5,20 +5,55 @@
     numbers are not formatted as text only to be parsed again), any other type becomes
     text (stg_customers types and validates every value).
 
-    Source: the demo seed `demo_customers` by default, or the file named by the var
-    `customers_path` (CSV, gzip-compressed CSV or Parquet, chosen by file extension).
-    Header names are matched case-insensitively and ignoring surrounding spaces; extra
-    columns are ignored. Only stg_customers (and the reconciliation test) call this.
+    Source: raw.customers (models/staging/_staging__sources.yml), whose meta.path is the
+    file named by the var `customers_path` (CSV, gzip-compressed CSV or Parquet, chosen by
+    file extension), or by default the demo data seeds/demo_customers.csv. Header names
+    are matched case-insensitively and ignoring surrounding spaces; extra columns are
+    ignored. Only stg_customers (and the reconciliation test) call this.
 -#}
 
+{% macro raw_customers_source_id() %}
+    {#- The unique id of source raw.customers in the graph. -#}
+    {{ return('source.' ~ project_name ~ '.raw.customers') }}
+{% endmacro %}
+
+
 {% macro raw_customer_columns() %}
-    {{ return([
-        'cust_id', 'balance', 'balance_frequency', 'purchases', 'oneoff_purchases',
-        'installments_purchases', 'cash_advance', 'purchases_frequency',
-        'oneoff_purchases_frequency', 'purchases_installments_frequency',
-        'cash_advance_frequency', 'cash_advance_trx', 'purchases_trx', 'credit_limit',
-        'payments', 'minimum_payments', 'prc_full_payment', 'tenure'
-    ]) }}
+    {#- The required columns of the raw customers, lower-case, in file order: the columns
+        declared on source raw.customers, the one place they are listed, read from the
+        graph. dbt fills the graph only when it executes: while parsing (execute is false)
+        the list is empty, which is enough there (parsing renders SQL only to find its refs
+        and sources, and none depends on the columns). A unit test compiles against a graph
+        of its own, without sources: it overrides this macro with the list
+        (models/staging/_staging__unit_tests.yml; tests/unit/test_raw_columns.py checks it). -#}
+    {%- if not execute -%}
+        {{ return([]) }}
+    {%- endif -%}
+    {%- set source_node = graph.get('sources', {}).get(raw_customers_source_id()) -%}
+    {%- if source_node is none or not source_node.columns -%}
+        {{ exceptions.raise_compiler_error(
+            "the raw customer columns are read from source raw.customers, which "
+            ~ ("declares no columns: list them under its columns: in "
+                ~ "models/staging/_staging__sources.yml."
+                if source_node is not none
+                else "is not in this run's graph (a unit test has a graph of its own: set "
+                ~ "overrides: macros: raw_customer_columns: [...] in the unit test).")
+        ) }}
+    {%- endif -%}
+    {{ return(source_node.columns.values() | map(attribute='name') | map('lower') | list) }}
+{% endmacro %}
+
+
+{% macro customers_source_path() %}
+    {#- The file source raw.customers is read from: its meta.path (var customers_path, or
+        the demo data). The var is checked first, also under `dbt compile` and `dbt show`
+        (no on-run-start there): the vars stg_customers renders (the path here, the limits
+        in validation.sql) never reach SQL unchecked. -#}
+    {%- set customers_path = validated_var('customers_path') -%}
+    {%- if not execute -%}
+        {{ return(customers_path) }}
+    {%- endif -%}
+    {{ return(graph.sources[raw_customers_source_id()].config.meta.path) }}
 {% endmacro %}
 
 
@@ -167,7 +202,7 @@
     {%- set missing = required | reject('in', by_name) | list -%}
     {%- if missing -%}
         {{ exceptions.raise_compiler_error(
-            "customers_path '" ~ var('customers_path') ~ "' is missing required columns: "
+            "customers_path '" ~ customers_source_path() ~ "' is missing required columns: "
             ~ (missing | map('upper') | join(', ')) ~ ". Columns found: "
             ~ (found | join(', ')) ~ ". Rename the headers (case and surrounding spaces "
             ~ "do not matter) or pass a file with the columns of the Credit Card Dataset "
@@ -180,17 +215,25 @@
 
 
 {% macro customers_source() %}
-    {#- The vars stg_customers renders (the path here, the limits in validation.sql) are
-        checked first, also under `dbt compile` and `dbt show` (no on-run-start there). -#}
-    {%- set path = validated_var('customers_path') -%}
-    {%- if path -%}
-        {%- set reader = customers_file_reader(path) -%}
-        {%- set columns = customers_source_columns(reader) -%}
-    {%- else -%}
-        {#- The seed's columns are known text (and a unit test replaces it with a CTE that
-            cannot be introspected). -#}
-        {%- set reader = ref('demo_customers') -%}
+    {#- source() makes raw.customers a parent of the caller (lineage, `dbt ls -s
+        source:raw.customers+`, unit test inputs). dbt-duckdb would render it as the
+        source's external_location, a format string filled in while parsing, where the
+        project's macros (the reader's options, the escaping of the path) are not
+        available; dbt-spark renders it as a table name. So the file is read by the reader
+        built here from the source's meta.path, on both engines. -#}
+    {%- set declared = source('raw', 'customers') -%}
+    {%- if not execute or model.resource_type == 'unit_test' -%}
+        {#- While parsing, nothing is read. A unit test replaces the source with its
+            fixture rows: a CTE of text columns named as in the file, which cannot be
+            introspected. The vars stg_customers renders are checked all the same. -#}
+        {%- do validated_var('customers_path') -%}
+        {%- set reads_file = false -%}
+        {%- set reader = declared -%}
         {%- set columns = text_columns(raw_customer_columns()) -%}
+    {%- else -%}
+        {%- set reads_file = true -%}
+        {%- set reader = customers_file_reader(customers_source_path()) -%}
+        {%- set columns = customers_source_columns(reader) -%}
     {%- endif -%}
     select
         {{ source_row_number() }} as source_row_number,
@@ -204,8 +247,26 @@
         {{- "," if not loop.last }}
         {%- endfor %}
     from {{ reader }}
-    {#- dbt build --empty limits refs by itself, but not a file read. #}
-    {%- if flags.EMPTY and var('customers_path') %}
+    {#- dbt build --empty limits a source it renders, not a file read (and leaves a unit
+        test's fixture rows, which it also runs, as they are). #}
+    {%- if flags.EMPTY and reads_file %}
     limit 0
     {%- endif %}
+{% endmacro %}
+
+
+{% macro customers_file_modified_at() %}
+    {#- The loaded_at_query of source raw.customers: when its file was last modified (a
+        query returning one timestamp), for `dbt source freshness`. -#}
+    {{ return(adapter.dispatch('customers_file_modified_at')(customers_source_path())) }}
+{% endmacro %}
+
+{% macro default__customers_file_modified_at(path) %}
+    {#- read_blob lists the file without reading it unless its content is selected. -#}
+    {{ return('select max(last_modified) from read_blob(' ~ sql_string_literal(path) ~ ')') }}
+{% endmacro %}
+
+{% macro spark__customers_file_modified_at(path) %}
+    {#- Spark's binaryFile source reads a file's content only when it is selected. -#}
+    {{ return('select max(modificationTime) from binaryFile.' ~ sql_quoted_identifier(path)) }}
 {% endmacro %}

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 #: Columns of the public "Credit Card Dataset for Clustering", in file order. Raw files
-#: given through ``customers_path`` must have these (matched case-insensitively).
+#: given through ``customers_path`` must have these (matched case-insensitively). A copy,
+#: for Python, of the columns of source raw.customers in
+#: ``models/staging/_staging__sources.yml`` (the one list, which the dbt macros read);
+#: ``tests/unit/test_raw_columns.py`` fails when the two differ.
 RAW_COLUMNS: tuple[str, ...] = (
     "CUST_ID",
     "BALANCE",

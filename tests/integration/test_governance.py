@@ -152,8 +152,8 @@ def test_every_model_declares_its_primary_key_and_a_test_or_constraint_checks_it
 
 
 def test_staging_reads_only_the_source(manifest):
-    """Only staging models select from the source (the demo seed or the customers file,
-    through the customers_source macro); they read no other model."""
+    """Only staging models select from a source (raw.customers: the customers file or the
+    demo data, through the customers_source macro); they read no other model."""
     problems = [
         f"{node['name']} (staging) reads {parent}: move it to intermediate"
         for node in models(manifest)
@@ -161,9 +161,17 @@ def test_staging_reads_only_the_source(manifest):
         for parent in node["depends_on"]["nodes"]
         if parent.startswith("model.")
     ]
+    problems += [
+        f"{node['name']} ({folder(node)}) reads {parent}: read stg_customers instead (only staging reads sources)"
+        for node in models(manifest)
+        if folder(node) != "staging"
+        for parent in node["depends_on"]["nodes"]
+        if parent.startswith("source.")
+    ]
     assert not problems, "\n".join(problems)
     stg = next(node for node in models(manifest) if node["name"] == "stg_customers")
     assert "macro.customer_segmentation.customers_source" in stg["depends_on"]["macros"]
+    assert stg["depends_on"]["nodes"] == [f"source.{PACKAGE}.raw.customers"], stg["depends_on"]["nodes"]
 
 
 def test_every_model_follows_its_layers_naming_rule(manifest):
