@@ -4,7 +4,7 @@
 
 {% macro var_spec() %}
     {{ return([
-        {"name": "customers_path", "kind": "path", "minimum": none, "maximum": none, "exclusive_minimum": none, "exclusive_maximum": none, "choices": [], "none_words": [], "required": false, "accepted": "a path (text) to a .csv, .csv.gz or .parquet file, or empty for the demo data (seeds/demo_customers.csv)", "example": "data/customers.csv"},
+        {"name": "customers_path", "kind": "path", "minimum": none, "maximum": none, "exclusive_minimum": none, "exclusive_maximum": none, "choices": [], "none_words": [], "required": false, "accepted": "a path (text) to a .csv, .csv.gz or .parquet file, or empty for the demo data", "example": "data/customers.csv"},
         {"name": "n_segments", "kind": "whole", "minimum": 1, "maximum": none, "exclusive_minimum": none, "exclusive_maximum": none, "choices": [], "none_words": ["auto"], "required": false, "accepted": "a whole number of at least 1 or 'auto'", "example": "3"},
         {"name": "random_seed", "kind": "whole", "minimum": 0, "maximum": none, "exclusive_minimum": none, "exclusive_maximum": none, "choices": [], "none_words": [], "required": false, "accepted": "a whole number of at least 0", "example": "42"},
         {"name": "test_share", "kind": "number", "minimum": none, "maximum": none, "exclusive_minimum": 0, "exclusive_maximum": 1, "choices": [], "none_words": [], "required": false, "accepted": "a number between 0 and 1 (exclusive)", "example": "0.2"},

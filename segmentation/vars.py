@@ -268,7 +268,7 @@ VARS: tuple[VarSpec, ...] = (
         "path",
         "",
         "raw customers file, read by its extension; the columns are listed above",
-        accepted_text="a path (text) to a .csv, .csv.gz or .parquet file, or empty for the demo data (seeds/demo_customers.csv)",
+        accepted_text="a path (text) to a .csv, .csv.gz or .parquet file, or empty for the demo data",
         example_text="data/customers.csv",
     ),
     VarSpec(
