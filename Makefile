@@ -57,7 +57,7 @@ run-spark: setup-spark
 ## on a local Spark: it installs the Spark extra). Two test files run at once (one per
 ## core; a file's tests stay together, so they share its builds). PYTEST_ARGS adds options.
 test: setup setup-spark lint
-	$(SPARK_ENV) $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+	$(SPARK_ENV) $(BIN)/pytest -n 2 --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 ## The unit tests (tests/unit: no dbt, no Spark; the same as pytest -m "not dbt"), no linters; about a minute.
 unit: setup

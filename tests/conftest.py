@@ -143,3 +143,17 @@ def fit_and_score(features: pd.DataFrame, params, registry: pd.DataFrame | None 
     reduced = reduce_customers(features, model).to_pandas()
     segments = segment_customers(reduced, model, version, segment_names(registry, version)).to_pandas()
     return segments, reduced, model, registry
+
+
+#: The longest test files, started first: `make test` runs two files at a time (pytest -n 2
+#: --dist loadfile, one per core), and a long file started last would leave one core idle
+#: at the end. test_spark.py (two whole builds, Spark's start-up) takes about 7 minutes.
+LONGEST_FIRST = ("tests/integration/test_spark.py", "tests/integration/test_publish_builds.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    def rank(item) -> int:
+        path = Path(str(item.fspath)).resolve().relative_to(REPO_ROOT).as_posix()
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within each file stays

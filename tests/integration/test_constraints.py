@@ -39,6 +39,7 @@ CONTRACTED = (
     "segment_elbow",
     "segment_definitions",
     "segment_centroids",
+    "segmentation_features",
     "rpt_feature_summary",
     "rpt_feature_correlations",
     "rpt_segment_distributions",
