@@ -54,10 +54,13 @@ run-spark: setup-spark
 	$(SPARK_ENV) $(BIN)/python -m segmentation.spark_build $(if $(VARS),--vars '$(VARS)')
 
 ## The whole test suite: linters, then pytest (which runs real dbt builds, on DuckDB and
-## on a local Spark: it installs the Spark extra). Two test files run at once (one per
-## core; a file's tests stay together, so they share its builds). PYTEST_ARGS adds options.
+## on a local Spark: it installs the Spark extra). Three test files run at once on the two
+## cores (a file's tests stay together, so they share its builds; a build waits on its
+## subprocesses and Spark's jobs often enough that a third file keeps both cores busy).
+## PYTEST_ARGS adds options.
+TEST_WORKERS ?= 3
 test: setup setup-spark lint
-	$(SPARK_ENV) $(BIN)/pytest -n 2 --dist loadfile --durations=30 $(PYTEST_ARGS)
+	$(SPARK_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
 ## The unit tests (tests/unit: no dbt, no Spark; the same as pytest -m "not dbt"), no linters; about a minute.
 unit: setup

@@ -337,6 +337,21 @@ def test_spark_fit_is_reproducible(spark):
         assert first[key] == second[key], key
 
 
+def parquet_build(spark, customers: pd.DataFrame, schema: str, tmp_path) -> SparkBuild:
+    """A Spark build of ``customers`` written as a Parquet customers file, into its own
+    database ``schema``."""
+    path = tmp_path / "customers.parquet"
+    customers.to_parquet(path, index=False)
+    spark.sql(f"create database if not exists {schema}")
+    return SparkBuild(
+        spark,
+        variables={"customers_path": str(path)},
+        schema=schema,
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+    )
+
+
 def test_typed_parquet_customers_file_on_spark(spark, cc_general_csv, tmp_path):
     """A Parquet file read by Spark: numeric columns keep their type, a text column is
     parsed, and bad values are rejected with the same reasons as on DuckDB."""
@@ -345,16 +360,7 @@ def test_typed_parquet_customers_file_on_spark(spark, cc_general_csv, tmp_path):
     customers.loc[0, "BALANCE"] = -5.0
     customers.loc[1, "TENURE"] = "twelve"
     customers.loc[2, "CREDIT_LIMIT"] = np.nan  # missing: imputed, not rejected
-    path = tmp_path / "customers.parquet"
-    customers.to_parquet(path, index=False)
-    build = SparkBuild(
-        spark,
-        variables={"customers_path": str(path)},
-        schema="parquet_source",
-        target_path=tmp_path / "target",
-        log_path=tmp_path / "logs",
-    )
-    spark.sql("create database if not exists parquet_source")
+    build = parquet_build(spark, customers, "parquet_source", tmp_path)
     build.dbt("build", "--select", "+int_customers_cleaned", "rejected_customers", "--indirect-selection", "cautious")
     rejected = to_frame(spark.table("parquet_source.rejected_customers")).sort_values("source_row_number")
     assert rejected["rejection_reason"].tolist() == ["BALANCE is negative: -5.0", "TENURE is not a number: 'twelve'"]
@@ -400,16 +406,7 @@ def test_contract_constraints_fail_a_spark_model(spark, cc_general_csv, tmp_path
     from pyspark.sql import functions as F  # noqa: N812
 
     customers = pd.read_csv(cc_general_csv, nrows=40)
-    path = tmp_path / "customers.parquet"
-    customers.to_parquet(path, index=False)
-    build = SparkBuild(
-        spark,
-        variables={"customers_path": str(path)},
-        schema="constraints_check",
-        target_path=tmp_path / "target",
-        log_path=tmp_path / "logs",
-    )
-    spark.sql("create database if not exists constraints_check")
+    build = parquet_build(spark, customers, "constraints_check", tmp_path)
     build.dbt("run", "--select", "+int_customers_cleaned")
     assert spark.table("constraints_check.int_customers_cleaned").count() == 40
     staged = spark.table("constraints_check.stg_customers").where("is_valid").limit(1)
