@@ -54,11 +54,10 @@ run-spark: setup-spark
 	$(SPARK_ENV) $(BIN)/python -m segmentation.spark_build $(if $(VARS),--vars '$(VARS)')
 
 ## The whole test suite: linters, then pytest (which runs real dbt builds, on DuckDB and
-## on a local Spark: it installs the Spark extra). Three test files run at once on the two
-## cores (a file's tests stay together, so they share its builds; a build waits on its
-## subprocesses and Spark's jobs often enough that a third file keeps both cores busy).
-## PYTEST_ARGS adds options.
-TEST_WORKERS ?= 3
+## on a local Spark: it installs the Spark extra). Two test files run at once, one per core
+## (a file's tests stay together, so they share its builds; three at once measured slower).
+## TEST_WORKERS and PYTEST_ARGS change that.
+TEST_WORKERS ?= 2
 test: setup setup-spark lint
 	$(SPARK_ENV) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --durations=30 $(PYTEST_ARGS)
 
