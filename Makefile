@@ -19,11 +19,17 @@ export TF_CPP_MIN_LOG_LEVEL := 3
 
 setup: $(STAMP)
 
+# The pinned packages are installed with uv (itself pinned, from PyPI): the same versions as
+# pip would install from requirements.txt, in a fraction of the time (about 10 s instead of
+# about 90 s with a warm cache).
+UV_VERSION := 0.13.8
+UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
+
 $(STAMP): requirements.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	$(UV) -r requirements.txt
+	$(UV) --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 ## Build the warehouse on the embedded demo data (any dbt var can be passed: VARS='{n_segments: 4}').
@@ -44,7 +50,7 @@ build: run
 setup-spark: $(SPARK_STAMP)
 
 $(SPARK_STAMP): $(STAMP) requirements-spark.txt
-	$(BIN)/python -m pip install --quiet -r requirements-spark.txt -c requirements.txt
+	$(UV) -r requirements-spark.txt -c requirements.txt
 	@touch $(SPARK_STAMP)
 
 ## The whole project on a local Spark session (SQL models through dbt-spark, the Python
