@@ -16,11 +16,11 @@
 {% endmacro %}
 
 
-{% macro _var_error(name, value, accepted, example) %}
-    {{ exceptions.raise_compiler_error(
+{% macro _var_message(name, value, accepted, example) %}
+    {{- return(
         "var " ~ name ~ " must be " ~ accepted ~ ", got '" ~ value ~ "'. Set it with: dbt build --vars '{"
         ~ name ~ ": " ~ example ~ "}' (see docs/parameters.md)."
-    ) }}
+    ) -}}
 {% endmacro %}
 
 
@@ -90,27 +90,40 @@
         this again (validated_var), so `dbt compile` and `dbt show`, which skip
         on-run-start, never render a bad value either. The Python models parse theirs
         with the same declarations (segmentation/params.py). -#}
+    {#- Every problem is reported at once, so one build names every var to fix. -#}
+    {%- set problems = [] -%}
+    {%- set refused = [] -%}
     {%- for spec in var_spec() -%}
         {%- if not _var_is_valid(spec, var(spec.name)) -%}
-            {%- do _var_error(spec.name, var(spec.name), spec.accepted, spec.example) -%}
+            {%- do refused.append(spec.name) -%}
+            {%- do problems.append(_var_message(spec.name, var(spec.name), spec.accepted, spec.example)) -%}
         {%- endif -%}
     {%- endfor -%}
-    {#- The rules between vars. -#}
-    {%- if (var('min_tenure') | int) > (var('max_tenure') | int) -%}
-        {{ exceptions.raise_compiler_error(
+    {#- The rules between vars, checked when each of their vars is valid on its own. -#}
+    {%- if 'min_tenure' not in refused and 'max_tenure' not in refused
+        and (var('min_tenure') | int) > (var('max_tenure') | int) -%}
+        {%- do problems.append(
             "var min_tenure/max_tenure must be whole numbers of at least 1 with min_tenure <= max_tenure, got '"
             ~ var('min_tenure') ~ "/" ~ var('max_tenure') ~ "'. Set them with: dbt build --vars "
             ~ "'{min_tenure: " ~ _var_spec_named('min_tenure').example
             ~ ", max_tenure: " ~ _var_spec_named('max_tenure').example ~ "}' (see docs/parameters.md)."
-        ) }}
+        ) -%}
     {%- endif -%}
     {%- set model_version = var('model_version') | string | trim | lower -%}
-    {%- if model_version not in _var_spec_named('model_version').none_words
+    {%- if 'model_version' not in refused and 'refit' not in refused
+        and model_version not in _var_spec_named('model_version').none_words
         and var('refit') | string | lower == 'true' -%}
-        {{ exceptions.raise_compiler_error(
+        {%- do problems.append(
             "var model_version=" ~ var('model_version') ~ " only applies with refit: false (scoring with a "
             ~ "stored version); a refitting build always stores a new version. Set it with: "
             ~ "dbt build --vars '{refit: false, model_version: " ~ var('model_version') ~ "}'"
+        ) -%}
+    {%- endif -%}
+    {%- if problems | length == 1 -%}
+        {{ exceptions.raise_compiler_error(problems[0]) }}
+    {%- elif problems -%}
+        {{ exceptions.raise_compiler_error(
+            problems | length ~ " vars must be fixed:\n- " ~ problems | join("\n- ")
         ) }}
     {%- endif -%}
 {% endmacro %}

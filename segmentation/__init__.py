@@ -37,20 +37,9 @@ tests/unit/test_layout.py keeps them):
   :mod:`segmentation.spark_build` (the Python models on a local Spark). The benchmark
   (``make bench``) is not in the package: it lives in ``benchmarks/``.
 
-dbt-duckdb runs the Python models in dbt's own process, two at a time (threads: 2). Two
-threads importing SciPy for the first time at once can see a partially initialised module
-(SciPy's submodules import each other), which failed a build with "cannot import name
-'PytestTester' from partially initialized module". Every Python model imports this package
-first, and Python lets one thread at a time run a package's ``__init__``, so the
-scientific libraries the models use are imported here, once, before any model code runs.
-TensorFlow is not among them: a PCA build never imports it.
+The package itself imports nothing heavy: the publish plugin dbt loads for every command
+(even ``dbt parse``) imports only the standard library and DuckDB. The scientific libraries
+are imported by :mod:`segmentation.dbt_models` (its docstring says why there).
 """
-
-import scipy.optimize  # noqa: F401
-import sklearn.cluster
-import sklearn.decomposition
-import sklearn.metrics
-import sklearn.pipeline
-import sklearn.preprocessing  # noqa: F401
 
 __version__ = "0.1.0"

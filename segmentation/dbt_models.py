@@ -7,6 +7,14 @@ came from (:func:`segmentation.engines.engine_for`: DuckDB on dbt-duckdb, Spark 
 dbt-spark or Databricks), calls one procedure of the package, and returns a relation the
 engine materialises, or an Arrow table in the engine's result type. No model branches on
 the engine.
+
+dbt-duckdb runs the Python models in dbt's own process, two at a time (threads: 2). Two
+threads importing SciPy for the first time at once can see a partially initialised module
+(SciPy's submodules import each other), which failed a build with "cannot import name
+'PytestTester' from partially initialized module". Every Python model imports this module
+first, and Python lets one thread at a time run a module's body (the other waits for it),
+so the scientific libraries the models use are imported here, once, before any model code
+runs. TensorFlow is not among them: a PCA build never imports it.
 """
 
 from __future__ import annotations
@@ -14,6 +22,12 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+import scipy.optimize  # noqa: F401
+import sklearn.cluster
+import sklearn.decomposition
+import sklearn.metrics
+import sklearn.pipeline
+import sklearn.preprocessing  # noqa: F401
 
 from segmentation.engines import Engine, engine_for
 from segmentation.evaluation.metrics import segmentation_metrics as _segmentation_metrics

@@ -116,31 +116,49 @@ def test_header_only_file(tmp_path):
     assert f"no customer rows in {path}: the file has a header but no data rows." in one_line(run.output)
 
 
-@pytest.mark.parametrize(
-    ("variables", "message"),
-    [
-        ({"n_segments": 0}, "var n_segments must be a whole number of at least 1 or 'auto', got '0'"),
-        ({"n_segments": "many"}, "var n_segments must be a whole number of at least 1 or 'auto', got 'many'"),
-        ({"reducer": "umap"}, "var reducer must be one of pca, autoencoder, none, got 'umap'"),
-        ({"test_share": 1.5}, "var test_share must be a number between 0 and 1 (exclusive), got '1.5'"),
-        ({"n_components": -2}, "var n_components must be a whole number of components (>= 1) or a share"),
+#: Bad vars and the message naming each. One build per group: a build reports every bad
+#: var at once, so a group holds vars that do not hide each other (a rule between two vars
+#: is checked when each of them is valid on its own).
+BAD_VAR_GROUPS = {
+    "each var's own rule": (
+        {"n_segments": 0, "reducer": "umap", "test_share": 1.5, "n_components": -2, "random_seed": "x"},
+        [
+            "var n_segments must be a whole number of at least 1 or 'auto', got '0'",
+            "var reducer must be one of pca, autoencoder, none, got 'umap'",
+            "var test_share must be a number between 0 and 1 (exclusive), got '1.5'",
+            "var n_components must be a whole number of components (>= 1) or a share",
+            "var random_seed must be a whole number of at least 0, got 'x'",
+        ],
+    ),
+    "words and shares, and the rules between vars": (
         # neither a count nor a share: stopped here too, not only later in the Python models
-        ({"n_components": 1.5}, "var n_components must be a whole number of components (>= 1) or a share"),
-        (
-            {"min_tenure": 6, "max_tenure": 3},
+        {"n_segments": "many", "n_components": 1.5, "min_tenure": 6, "max_tenure": 3, "model_version": 2},
+        [
+            "var n_segments must be a whole number of at least 1 or 'auto', got 'many'",
+            "var n_components must be a whole number of components (>= 1) or a share",
             "var min_tenure/max_tenure must be whole numbers of at least 1 with min_tenure <= max_tenure, "
             "got '6/3'. Set them with: dbt build --vars '{min_tenure: 1, max_tenure: 12}'",
-        ),
-        ({"random_seed": "x"}, "var random_seed must be a whole number of at least 0, got 'x'"),
-        ({"refit": "maybe"}, "var refit must be true or false, got 'maybe'"),
-        ({"model_version": 2}, "var model_version=2 only applies with refit: false"),
-        ({"refit": False, "model_version": "v2"}, "var model_version must be a stored model version"),
-    ],
-)
-def test_bad_vars_stop_the_build_naming_the_var_and_the_accepted_values(tmp_path, variables, message):
+            "var model_version=2 only applies with refit: false",
+        ],
+    ),
+    "refit": ({"refit": "maybe"}, ["var refit must be true or false, got 'maybe'"]),
+    "a version that is no version": (
+        {"refit": False, "model_version": "v2"},
+        ["var model_version must be a stored model version"],
+    ),
+}
+
+
+@pytest.mark.parametrize("group", sorted(BAD_VAR_GROUPS))
+def test_bad_vars_stop_the_build_naming_every_var_and_the_accepted_values(tmp_path, group):
+    variables, messages = BAD_VAR_GROUPS[group]
     run = run_dbt(tmp_path / "build", "build", variables=variables)
     assert_stopped_before_any_model(run)
-    assert message in one_line(run.output)
+    text = one_line(run.output)
+    for message in messages:
+        assert message in text, run.output[-3000:]
+    if len(messages) > 1:
+        assert f"{len(messages)} vars must be fixed:" in text
 
 
 # --- files that can be used: bad rows are set aside with a reason, the rest segmented ---

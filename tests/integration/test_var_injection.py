@@ -84,16 +84,27 @@ def demo_rows(n_rows: int) -> pd.DataFrame:
 # --- vars that reach SQL: a bad value stops the build, and compiling the node that renders it ---
 
 
+@pytest.fixture(scope="module")
+def every_sql_var_with_sql_in_it(tmp_path_factory) -> DbtRun:
+    """One build with SQL in every var that reaches SQL: the build reports every bad var
+    at once, so one build shows each of them stopped."""
+    return run_dbt(tmp_path_factory.mktemp("sql_vars"), "build", variables=dict.fromkeys(SQL_VARS, STATEMENT))
+
+
+def test_sql_vars_with_sql_in_them_stop_the_build_before_any_model(every_sql_var_with_sql_in_it):
+    assert_stopped_before_any_model(every_sql_var_with_sql_in_it)
+    assert f"{len(SQL_VARS)} vars must be fixed:" in one_line(every_sql_var_with_sql_in_it.output)
+
+
 @pytest.mark.parametrize("name", SQL_VARS)
-def test_sql_var_with_sql_in_it_stops_the_build_before_any_model(tmp_path, name):
-    run = run_dbt(tmp_path, "build", variables={name: STATEMENT})
-    assert_stopped_before_any_model(run)
-    assert_names_the_var(run, name, STATEMENT)
+def test_each_sql_var_with_sql_in_it_is_named(every_sql_var_with_sql_in_it, name):
+    assert_names_the_var(every_sql_var_with_sql_in_it, name, STATEMENT)
 
 
 @pytest.mark.parametrize("name", sorted(RENDERED_BY))
 def test_sql_var_with_a_quote_stops_dbt_compile_of_the_node_that_renders_it(tmp_path, name):
-    """dbt compile (and dbt show) run no on-run-start: the rendering macro checks."""
+    """dbt compile (and dbt show) run no on-run-start: the rendering macro checks. (dbt
+    compile stops at the first node that fails: one compile per node.)"""
     run = run_dbt(tmp_path, "compile", "--select", RENDERED_BY[name], variables={name: QUOTE})
     assert run.returncode != 0
     assert_names_the_var(run, name, QUOTE)
@@ -101,21 +112,31 @@ def test_sql_var_with_a_quote_stops_dbt_compile_of_the_node_that_renders_it(tmp_
     assert not [path for path in compiled if QUOTE in path.read_text()]
 
 
+@pytest.fixture(scope="module")
+def other_bad_vars(tmp_path_factory) -> DbtRun:
+    """Python-only vars, validated as early (segmentation/params.py checks them again); a
+    path is text; a number is finite. One build with all of them."""
+    variables = {
+        "elbow_max_k": STATEMENT,
+        "autoencoder_hidden_layers": [16, "8; drop table x"],
+        "export_path": ["a", "b"],
+        "max_clampable_frequency": "1e999",
+    }
+    return run_dbt(tmp_path_factory.mktemp("other_vars"), "build", variables=variables)
+
+
 @pytest.mark.parametrize(
-    ("variables", "name", "shown"),
+    ("name", "shown"),
     [
-        # Python-only vars, validated as early (segmentation/params.py checks them again).
-        ({"elbow_max_k": STATEMENT}, "elbow_max_k", STATEMENT),
-        ({"autoencoder_hidden_layers": [16, "8; drop table x"]}, "autoencoder_hidden_layers", "[16, '8; drop"),
-        # A path is text; a number is finite.
-        ({"export_path": ["a", "b"]}, "export_path", "['a', 'b']"),
-        ({"max_clampable_frequency": "1e999"}, "max_clampable_frequency", "1e999"),
+        ("elbow_max_k", STATEMENT),
+        ("autoencoder_hidden_layers", "[16, '8; drop"),
+        ("export_path", "['a', 'b']"),
+        ("max_clampable_frequency", "1e999"),
     ],
 )
-def test_other_bad_vars_stop_the_build_before_any_model(tmp_path, variables, name, shown):
-    run = run_dbt(tmp_path, "build", variables=variables)
-    assert_stopped_before_any_model(run)
-    assert_names_the_var(run, name, shown)
+def test_other_bad_vars_stop_the_build_before_any_model(other_bad_vars, name, shown):
+    assert_stopped_before_any_model(other_bad_vars)
+    assert_names_the_var(other_bad_vars, name, shown)
 
 
 # --- customers_path: always a literal path ---
