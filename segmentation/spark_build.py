@@ -30,6 +30,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -182,6 +183,32 @@ def spark_session(warehouse: Path, master: str | None = None) -> Any:
     return session
 
 
+def stop_spark(session: Any) -> None:
+    """Stop ``session`` and the JVM behind it, so that the process holds no idle JVM (a
+    stopped session keeps its JVM, which keeps using CPU, until the Python process exits).
+
+    The executors stop first (else local-cluster's workers, shut down with the JVM, try to
+    relaunch them and log errors); the JVM exits when its gateway's standard input closes.
+    A later :func:`spark_session` in the same process starts a new JVM."""
+    from pyspark import SparkContext
+
+    gateway = SparkContext._gateway
+    session.stop()
+    if gateway is None:
+        return
+    process = getattr(gateway, "proc", None)
+    gateway.shutdown()
+    SparkContext._gateway = None
+    SparkContext._jvm = None
+    if process is not None:
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 @dataclass
 class SparkBuild:
     """One build of the project on a Spark session (see the module docstring)."""
@@ -308,9 +335,7 @@ def main(argv: list[str] | None = None) -> None:
         executors = context._jsc.sc().getExecutorMemoryStatus().size() - 1
         print(f"spark executors: {executors}")
     finally:
-        # Stops the executors before the JVM exits (else local-cluster's workers, shut
-        # down with it, try to relaunch them and log errors).
-        session.stop()
+        stop_spark(session)
 
 
 if __name__ == "__main__":

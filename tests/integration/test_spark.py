@@ -40,6 +40,7 @@ from segmentation.spark_build import (
     local_cluster_settings,
     spark_master,
     spark_session,
+    stop_spark,
 )
 
 # The parity tests also run real dbt builds (dbt-spark, and dbt-duckdb to compare with).
@@ -61,7 +62,7 @@ def spark(tmp_path_factory):
     os.environ["SPARK_WORKER_DIR"] = str(tmp_path_factory.mktemp("spark_executors"))
     session = spark_session(tmp_path_factory.mktemp("spark_warehouse"), master=CLUSTER_MASTER)
     yield session
-    session.stop()  # the executors stop before the JVM exits
+    stop_spark(session)  # the executors, then the JVM: no idle JVM for the rest of the run
 
 
 #: Rows appended to cc_general (C10001's values with one field changed), rejected or
