@@ -26,13 +26,12 @@ BI_MARTS = ("dim_customers", "dim_segments", "fct_campaign_audience")
 
 @pytest.fixture(scope="module")
 def documented(tmp_path_factory):
-    """A demo build with every model (reducer comparison included), its docs, and the
-    analyses compiled."""
+    """A demo build with every model (reducer comparison included), and its docs (dbt docs
+    generate compiles every node first: the analyses among them)."""
     workdir = tmp_path_factory.mktemp("documented")
     run = build_ok(workdir)
-    for command in (("docs", "generate"), ("compile",)):
-        result = run_dbt(workdir, *command)
-        assert result.returncode == 0, result.output[-4000:]
+    result = run_dbt(workdir, "docs", "generate")
+    assert result.returncode == 0, result.output[-4000:]
     target = workdir / "target"
     manifest = json.loads((target / "manifest.json").read_text())
     catalog = json.loads((target / "catalog.json").read_text())
