@@ -66,7 +66,7 @@ def assert_stopped_before_any_model(run: DbtRun) -> None:
 
 
 def assert_names_the_var(run: DbtRun, name: str, value: str) -> None:
-    """The message of _var_error: the var (min_tenure/max_tenure share one), the value,
+    """The message of _var_message (macros/checks.sql): the var (min_tenure/max_tenure share one), the value,
     and how to set it."""
     text = one_line(run.output)
     # min_tenure and max_tenure are reported together: got 'min/max'.
