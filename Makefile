@@ -10,6 +10,14 @@ SPARK_STAMP := $(VENV)/.installed-spark
 # The Spark tests must not be skipped where `make test` runs them.
 SPARK_ENV := PYSPARK_PYTHON=$(abspath $(BIN))/python SPARK_LOCAL_IP=127.0.0.1 SEGMENTATION_REQUIRE_SPARK=1
 WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
+# Everything a build writes outside its workspace belongs to the warehouse (DBT_DUCKDB_PATH):
+# the exports folder beside it (var export_path empty), its report, and dbt's target/ and
+# logs/ in its build folder, so that builds of two warehouses from one checkout, even at the
+# same time, never share a file (docs/publishing.md). DBT_TARGET_PATH/DBT_LOG_PATH override.
+WAREHOUSE_EXPORTS := $(dir $(WAREHOUSE))$(basename $(notdir $(WAREHOUSE)))_exports
+WAREHOUSE_REPORT := $(dir $(WAREHOUSE))$(basename $(notdir $(WAREHOUSE)))_report
+DBT := DBT_DUCKDB_PATH=$(WAREHOUSE) DBT_TARGET_PATH=$(or $(DBT_TARGET_PATH),$(WAREHOUSE).builds/target) \
+	DBT_LOG_PATH=$(or $(DBT_LOG_PATH),$(WAREHOUSE).builds/logs) $(BIN)/dbt
 
 # Keep TensorFlow's C++ log noise out of dbt's output.
 export TF_CPP_MIN_LOG_LEVEL := 3
@@ -34,15 +42,15 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Build the warehouse on the embedded demo data (any dbt var can be passed: VARS='{n_segments: 4}').
 run: setup
-	$(BIN)/dbt build $(if $(VARS),--vars '$(VARS)')
+	$(DBT) build $(if $(VARS),--vars '$(VARS)')
 	@echo
 	@echo "Warehouse published: $(abspath $(WAREHOUSE))"
 	@echo "Query it, for example:"
 	@echo "  $(BIN)/python -m segmentation.serving.query \"select * from dim_segments order by segment_id\""
 	@echo "  make query SQL=\"select segment_id, count(*) from dim_customers group by 1\""
 	@echo "or open the file in DuckDB, DBeaver or any DuckDB client, read-only (builds never wait for readers)."
-	@echo "Parquet exports for BI: $(abspath exports)/"
-	@echo "The HTML report: make report  (writes $(abspath reports)/segmentation_report.html)"
+	@echo "Parquet exports for BI: $(abspath $(WAREHOUSE_EXPORTS))/ (unless var export_path says otherwise)"
+	@echo "The HTML report: make report  (writes $(abspath $(WAREHOUSE_REPORT))/segmentation_report.html)"
 
 build: run
 
@@ -86,7 +94,7 @@ format: setup
 	$(BIN)/sqlfluff fix models tests/singular analyses
 
 docs: setup
-	$(BIN)/dbt docs generate
+	$(DBT) docs generate
 
 ## Regenerate what segmentation/vars.py (the declaration of every dbt var) generates:
 ## macros/var_spec.sql, the segmentation_params block of python_models/ml/_ml__models.yml
@@ -94,9 +102,9 @@ docs: setup
 generated: setup
 	$(BIN)/python -m segmentation.vars
 
-## The self-contained HTML report (and PNG figures) from the warehouse, into reports/.
+## The self-contained HTML report (and PNG figures) from the warehouse, into <warehouse>_report/.
 report: setup
-	$(BIN)/python -m segmentation.serving.report --database $(WAREHOUSE) --out reports
+	$(BIN)/python -m segmentation.serving.report --database $(WAREHOUSE) --out $(WAREHOUSE_REPORT)
 
 ## The benchmark: dbt build on ../shared/data/cc_general.csv resampled to N customers
 ## (the project's generator where that file is missing) beside the plain notebook pipeline,
@@ -112,7 +120,7 @@ bench: setup
 
 ## Read-only SQL on the published warehouse (WORKSPACE=1: on the last build's workspace).
 query: setup
-	@$(BIN)/python -m segmentation.serving.query $(if $(WORKSPACE),--workspace) "$(SQL)"
+	@$(BIN)/python -m segmentation.serving.query --database $(WAREHOUSE) $(if $(WORKSPACE),--workspace) "$(SQL)"
 
 ## Switch readers back to the build published before the current one.
 rollback: setup

@@ -10,6 +10,7 @@
         {%- if var('customers_path') -%}
             {%- do check_customers_file(var('customers_path')) -%}
         {%- endif -%}
+        {%- do check_publish_target() -%}
     {%- endif -%}
     {#- A hook must render to SQL: a no-op statement. -#}
     select 1 as inputs_checked
@@ -244,4 +245,14 @@
         ) }}
     {%- endif -%}
     {{ return('') }}
+{% endmacro %}
+
+
+{% macro check_publish_target() %}
+    {#- What could refuse the publish at the end of a `dbt build` (an export_path the
+        exports link cannot take) is checked now, before the first model, not after the
+        whole build (segmentation/serving/publish/plugin.py). -#}
+    {%- if flags.WHICH == 'build' and target.type == 'duckdb' -%}
+        {%- do run_query("select segmentation_publish_check(" ~ sql_string_literal(var('export_path')) ~ ")") -%}
+    {%- endif -%}
 {% endmacro %}

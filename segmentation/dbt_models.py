@@ -42,7 +42,7 @@ from segmentation.params import SegmentationParams
 from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, reducer_in_use
 from segmentation.scoring.tables import reduced_relation, scoring_sql_table, segments_relation
 from segmentation.scoring.transitions import segment_transitions as _segment_transitions
-from segmentation.serving.exports import export_marts, staged_exports_folder
+from segmentation.serving.exports import export_folders, export_marts
 
 
 def _registry(relation: Any, session: Any) -> pd.DataFrame:
@@ -136,7 +136,7 @@ def segment_transitions(session: Any, features: Any, registry: Any) -> Any:
 
 def bi_exports(session: Any, export_path: str, marts: dict[str, Any]) -> Any:
     """The BI marts written as Parquet files into the build workspace's staging folder;
-    the publish step moves them to where ``export_path`` points (outside a build
-    workspace, straight into ``export_path``)."""
-    staged = staged_exports_folder(session)
-    return export_marts(marts, staged or export_path, published_folder=export_path)
+    the publish step moves them to where ``export_path`` points (empty: the warehouse's own
+    folder beside it; outside a build workspace, straight into ``export_path``)."""
+    staged, published = export_folders(session, export_path)
+    return export_marts(marts, staged, published_folder=published)

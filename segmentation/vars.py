@@ -322,10 +322,12 @@ VARS: tuple[VarSpec, ...] = (
     VarSpec(
         "export_path",
         "path",
-        "exports",
-        "folder of the Parquet exports (relative to where dbt runs)",
-        required=True,
-        accepted_text="the folder the BI marts are exported to (a path, for example exports)",
+        "",
+        "folder of the Parquet exports (relative to where dbt runs); empty: `<warehouse>_exports` beside "
+        "the published warehouse (`warehouse/segmentation_exports` by default), one folder per warehouse",
+        accepted_text="the folder the BI marts are exported to (a path, for example exports), or empty for the "
+        "folder beside the warehouse",
+        example_text="exports",
     ),
     VarSpec(
         "refit",

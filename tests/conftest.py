@@ -54,6 +54,11 @@ class DbtRun:
     database: Path
 
     @property
+    def exports(self) -> Path:
+        """The exports folder readers open when var export_path is left empty (the default)."""
+        return BuildArea.of_published(self.database).default_exports
+
+    @property
     def workspace(self) -> Path:
         return BuildArea.of_published(self.database).workspace
 
@@ -88,8 +93,10 @@ def dbt_invocation(workdir: Path, *args: str, variables: dict | None = None) -> 
     """The command line and environment of ``dbt <args>`` into ``workdir`` (see run_dbt)."""
     workdir.mkdir(parents=True, exist_ok=True)
     command = [str(DBT), *args, "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
-    # The Parquet exports of every build go beside its warehouse, not into the repo.
-    command += ["--vars", json.dumps({"export_path": str(workdir / "exports"), **(variables or {})})]
+    # The Parquet exports go to the warehouse's own folder beside it (the default,
+    # workdir/warehouse_exports), not into the repo.
+    if variables:
+        command += ["--vars", json.dumps(variables)]
     env = {**os.environ, "DBT_DUCKDB_PATH": str(workdir / "warehouse.duckdb"), "TF_CPP_MIN_LOG_LEVEL": "3"}
     return command, env
 

@@ -1,7 +1,7 @@
 """Parquet exports of the BI marts, replaced atomically.
 
 In a dbt build the files go to the build workspace's ``exports/`` folder (see
-:func:`staged_exports_folder`); the publish step moves them into the published build,
+:func:`export_folders`); the publish step moves them into the published build,
 where readers find them through the ``export_path`` link (:mod:`segmentation.serving.publish`).
 
 Each table is written to a temporary file in the export folder, then moved over the old
@@ -74,18 +74,24 @@ def export_marts(
     return pa.Table.from_pylist(rows, schema=EXPORTS_SCHEMA)
 
 
-def staged_exports_folder(connection: Any) -> Path | None:
-    """The build workspace's exports folder of the DuckDB database ``connection`` is in
-    (emptied for this build), or None when that database is not a build workspace."""
+def export_folders(connection: Any, export_path: str | os.PathLike | None) -> tuple[Path, Path]:
+    """Where a build writes its exports and where readers will find them, for the DuckDB
+    database ``connection`` is in.
+
+    In a build workspace: the workspace's exports folder (emptied for this build), and
+    var ``export_path`` or, when it is empty, the warehouse's own folder beside it
+    (:attr:`~segmentation.serving.publish.BuildArea.default_exports`). Elsewhere (a plain
+    DuckDB file): ``export_path`` (default ``exports``) for both."""
     from segmentation.serving.publish import BuildArea, PublishError
 
     ((database,),) = connection.execute(
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchall()
     try:
-        folder = BuildArea.of_workspace(database).staged_exports
+        area = BuildArea.of_workspace(database)
     except PublishError:
-        return None
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    return folder
+        folder = Path(str(export_path or "").strip() or "exports")
+        return folder, folder
+    shutil.rmtree(area.staged_exports, ignore_errors=True)
+    area.staged_exports.mkdir(parents=True)
+    return area.staged_exports, area.exports_folder(export_path)

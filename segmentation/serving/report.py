@@ -5,7 +5,7 @@ report always matches the tables. Figures are drawn with matplotlib, saved as PN
 beside the HTML (for slides) and inlined in it as base64 images: the file has no script,
 no stylesheet and no image to fetch, so it works offline and can be mailed as it is.
 
-    python -m segmentation.serving.report --database warehouse/segmentation.duckdb --out reports
+    python -m segmentation.serving.report [--database W.duckdb] [--out W_report]   (default: DBT_DUCKDB_PATH)
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ matplotlib.use("Agg")  # no display: render to files
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
+from segmentation.serving.publish.area import BuildArea, warehouse_path
 
 #: Customers drawn (seeded sample) on the scatter of the first two components.
 SCATTER_SAMPLE = 5_000
@@ -439,12 +441,17 @@ def build_report(database: Path, out_dir: Path, seed: int = 42, sample_size: int
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", type=Path, default=Path("warehouse/segmentation.duckdb"))
-    parser.add_argument("--out", type=Path, default=Path("reports"))
+    parser.add_argument(
+        "--database", type=Path, default=None, help="published DuckDB file (default: $DBT_DUCKDB_PATH or warehouse/)"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="folder to write to (default: <warehouse>_report beside the warehouse)"
+    )
     parser.add_argument("--seed", type=int, default=42, help="seed of the scatter plot's sample")
     parser.add_argument("--sample-size", type=int, default=SCATTER_SAMPLE, help="customers on the scatter plot")
     arguments = parser.parse_args(argv)
-    build_report(arguments.database, arguments.out, arguments.seed, arguments.sample_size)
+    area = BuildArea.of_published(arguments.database or warehouse_path())
+    build_report(area.published, arguments.out or area.default_report, arguments.seed, arguments.sample_size)
 
 
 if __name__ == "__main__":

@@ -283,13 +283,13 @@ def test_exploration_marts(documented):
 
 
 def test_parquet_exports_match_the_marts_and_read_from_duckdb_and_pandas(documented):
-    run, workdir, _, _ = documented
+    run, _, _, _ = documented
     exports = run.query("select * from bi_exports").set_index("table_name")
     assert set(BI_MARTS) <= set(exports.index)
     for name, row in exports.iterrows():
         path = Path(row["path"])
         # The path readers use: under export_path, a link to the published build's exports.
-        assert path.parent == workdir / "exports" and (workdir / "exports").is_symlink()
+        assert path.parent == run.exports and run.exports.is_symlink()
         assert row["row_count"] == run.scalar(f"select count(*) from {name}")
         assert len(pd.read_parquet(path)) == row["row_count"]
     with duckdb.connect() as connection:  # a reader that never opens the warehouse
@@ -298,7 +298,7 @@ def test_parquet_exports_match_the_marts_and_read_from_duckdb_and_pandas(documen
             f"inner join read_parquet('{exports.loc['fct_campaign_audience', 'path']}') as a using (customer_id)"
         ).fetchone()[0]
     assert joined == exports.loc["dim_customers", "row_count"]
-    assert not list((workdir / "exports").glob(".*.tmp"))  # no temporary file left behind
+    assert not list(run.exports.glob(".*.tmp"))  # no temporary file left behind
 
 
 def test_example_analyses_compile_and_run(documented):

@@ -112,7 +112,7 @@ def build_output(workdir: Path) -> str:
 @pytest.mark.dbt
 def test_a_reader_holding_the_warehouse_through_a_whole_build_never_blocks_it(published):
     first, workdir, variables, _ = published
-    first_build = assert_published_whole(first.database, workdir / "exports")
+    first_build = assert_published_whole(first.database, first.exports)
     before = first.query("select * from dim_customers order by customer_id")
     reader = duckdb.connect(str(first.database), read_only=True)
     try:
@@ -126,7 +126,7 @@ def test_a_reader_holding_the_warehouse_through_a_whole_build_never_blocks_it(pu
         reader.close()
     # ...and a new connection gets the new build (model version 2, fitted with seed 7).
     assert first.scalar("select max(model_version) from dim_customers") == 2
-    new_build = assert_published_whole(first.database, workdir / "exports")
+    new_build = assert_published_whole(first.database, first.exports)
     assert new_build != first_build
     assert first.scalar("select count(*) from publish_log") == 2
 
@@ -156,7 +156,7 @@ def test_two_builds_at_once_the_second_stops_with_a_clear_message_and_the_first_
     running.wait(timeout=600)
     assert running.returncode == 0, build_output(workdir)[-3000:]
     assert current_build(first) != before
-    assert_published_whole(first.database, workdir / "exports")
+    assert_published_whole(first.database, first.exports)
 
 
 @pytest.mark.dbt
@@ -189,7 +189,7 @@ def test_a_failing_test_publishes_nothing_and_make_rollback_restores_the_previou
     assert rolled.returncode == 0, rolled.stdout + rolled.stderr
     assert f"readers now get build {previous}" in rolled.stdout
     assert current_build(first) == previous
-    assert assert_published_whole(first.database, workdir / "exports") == previous
+    assert assert_published_whole(first.database, first.exports) == previous
 
 
 # SIGKILL points: seeded fractions of a build's duration, the moment the publish step's
@@ -208,7 +208,7 @@ def test_sigkill_at_any_moment_leaves_a_whole_published_build_and_the_next_build
     started = time.monotonic()
     run = build_ok(tmp_path, variables)
     duration = time.monotonic() - started
-    exports = tmp_path / "exports"
+    exports = run.exports
     area = BuildArea.of_published(run.database)
     published_before = assert_published_whole(run.database, exports)
 

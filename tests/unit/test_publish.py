@@ -25,15 +25,19 @@ BI_TABLES = ("dim_customers", "customer_segments", "fct_campaign_audience", "dim
 # --- the publish functions on small files ----------------------------------------------------
 
 
-def fake_build(area: BuildArea, build_id: str, model_version: int, customers: int = 5) -> dict:
+def fake_build(
+    area: BuildArea, build_id: str, model_version: int, customers: int = 5, export_path: str | Path | None = None
+) -> dict:
     """What a build and the dbt publish step do, with a tiny dim_customers and one export:
-    the table is written into the workspace, which prepare copies."""
+    the table is written into the workspace, which prepare copies (into ``exports`` beside
+    the warehouse unless ``export_path`` says otherwise: empty is var export_path's default)."""
+    export_path = area.published.parent / "exports" if export_path is None else export_path
     with duckdb.connect(str(area.workspace)) as connection:
         connection.execute(
             "create or replace table dim_customers as select 'C' || range as customer_id, "
             f"{model_version} as model_version from range({customers})"
         )
-    database = publish.prepare(area, build_id, area.published.parent / "exports")
+    database = publish.prepare(area, build_id, export_path)
     with duckdb.connect(str(database), read_only=True) as connection:
         assert connection.execute("select max(model_version) from dim_customers").fetchone()[0] == model_version
     area.staged_exports.mkdir(parents=True, exist_ok=True)
@@ -41,7 +45,7 @@ def fake_build(area: BuildArea, build_id: str, model_version: int, customers: in
         connection.execute(
             f"copy (select {model_version} as model_version) to '{area.staged_exports / 'dim_segments.parquet'}'"
         )
-    return publish.commit(area, build_id, area.published.parent / "exports")
+    return publish.commit(area, build_id, export_path)
 
 
 def published_version(path: Path) -> int:
@@ -62,6 +66,22 @@ def test_paths_of_a_published_warehouse_and_of_its_workspace(tmp_path):
     assert BuildArea.of_workspace(area.workspace) == area
     with pytest.raises(PublishError, match="is not a build workspace"):
         BuildArea.of_workspace(tmp_path / "segmentation.duckdb")
+
+
+def test_by_default_every_warehouse_publishes_its_exports_into_its_own_folder(tmp_path):
+    """var export_path empty (its default): the exports folder is named after the warehouse
+    file, so two warehouses of one folder (one checkout) both publish."""
+    folder = tmp_path / "warehouse"
+    for name, version in (("segmentation", 1), ("last_month", 2), ("segmentation", 3)):
+        area = BuildArea.of_published(folder / f"{name}.duckdb")
+        assert area.exports_folder("") == area.exports_folder(None) == folder / f"{name}_exports"
+        publish.prepare_workspace(area)
+        fake_build(area, f"b{version}", model_version=version, export_path="")
+        exported = pq.read_table(folder / f"{name}_exports" / "dim_segments.parquet").to_pylist()
+        assert exported == [{"model_version": version}] and published_version(area.published) == version
+    assert pq.read_table(folder / "last_month_exports" / "dim_segments.parquet").to_pylist() == [{"model_version": 2}]
+    # A folder given explicitly is used as it is, relative to where dbt runs.
+    assert area.exports_folder("bi/exports") == Path.cwd() / "bi" / "exports"
 
 
 def test_commit_switches_readers_in_one_step_and_keeps_one_earlier_build(area):

@@ -81,6 +81,34 @@ class BuildArea:
     def lock(self) -> Path:
         return self.root / LOCK_FILE
 
+    @property
+    def default_exports(self) -> Path:
+        """Where readers find the Parquet exports when var ``export_path`` is empty: a folder
+        beside the published file named after it (``warehouse/segmentation_exports``), so
+        every warehouse has its own."""
+        return self.published.with_name(self.published.stem + "_exports")
+
+    @property
+    def default_report(self) -> Path:
+        """The folder ``make report`` writes this warehouse's report to by default."""
+        return self.published.with_name(self.published.stem + "_report")
+
+    @property
+    def target(self) -> Path:
+        """dbt's target folder for builds of this warehouse (``make`` sets DBT_TARGET_PATH to it)."""
+        return self.root / "target"
+
+    @property
+    def logs(self) -> Path:
+        """dbt's log folder for builds of this warehouse (``make`` sets DBT_LOG_PATH to it)."""
+        return self.root / "logs"
+
+    def exports_folder(self, export_path: str | os.PathLike | None) -> Path:
+        """The folder readers find the exports in: var ``export_path``, or, when it is
+        empty, :attr:`default_exports`."""
+        text = str(export_path or "").strip()
+        return Path(os.path.abspath(text)) if text else self.default_exports
+
     def build_folder(self, build_id: str) -> Path:
         return self.builds / build_id
 

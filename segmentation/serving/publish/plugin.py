@@ -9,6 +9,7 @@ import json
 import duckdb
 
 from segmentation.serving.publish.area import BuildArea
+from segmentation.serving.publish.readers import check_export_path
 from segmentation.serving.publish.switch import commit, prepare
 from segmentation.serving.publish.workspace import prepare_workspace
 
@@ -22,7 +23,9 @@ class Plugin(BasePlugin):
     """dbt-duckdb plugin (``profiles.yml``: ``plugins: [{module: segmentation.serving.publish}]``).
 
     Before dbt opens the workspace: folders, the build lock, leftovers. On the connection:
-    the SQL functions ``segmentation_publish_prepare(build_id, export_path)`` and
+    the SQL functions ``segmentation_publish_check(export_path)`` (what could refuse the
+    publish, checked by ``on-run-start`` before the first model: macros/checks.sql),
+    ``segmentation_publish_prepare(build_id, export_path)`` and
     ``segmentation_publish_commit(build_id, export_path)`` that ``macros/publish.sql``
     calls from ``on-run-end``.
     """
@@ -40,6 +43,10 @@ class Plugin(BasePlugin):
     def _register(self, connection) -> None:
         area = self.area
 
+        def publish_check(export_path: str) -> str:
+            check_export_path(area, export_path)
+            return str(area.exports_folder(export_path))
+
         def publish_prepare(build_id: str, export_path: str) -> str:
             return str(prepare(area, build_id, export_path))
 
@@ -47,6 +54,7 @@ class Plugin(BasePlugin):
             return json.dumps(commit(area, build_id, export_path))
 
         for name, function, parameters in (
+            ("segmentation_publish_check", publish_check, [duckdb.sqltype("varchar")]),
             ("segmentation_publish_prepare", publish_prepare, [duckdb.sqltype("varchar")] * 2),
             ("segmentation_publish_commit", publish_commit, [duckdb.sqltype("varchar")] * 2),
         ):

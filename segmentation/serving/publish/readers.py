@@ -11,13 +11,14 @@ from segmentation.serving.publish.files import ensure_link
 
 
 def link_readers(area: BuildArea, export_path: str | os.PathLike | None = None) -> None:
-    """The stable paths readers open: the published file and the exports folder, both
-    links through ``current`` (made once; switching ``current`` moves both)."""
+    """The stable paths readers open: the published file and the exports folder (var
+    ``export_path``, empty for the warehouse's own; None: the file only), both links
+    through ``current`` (made once; switching ``current`` moves both)."""
     if area.current_build_id() is None:
         return
     ensure_link(area.published, Path(area.root.name) / CURRENT / area.published.name)
-    if export_path is not None and str(export_path):
-        exports = Path(os.path.abspath(export_path))
+    if export_path is not None:
+        exports = area.exports_folder(export_path)
         # Between real folders: the kernel follows '..' through links in the real tree.
         target = os.path.relpath(
             Path(os.path.realpath(area.root)) / CURRENT / EXPORTS, os.path.realpath(exports.parent)
@@ -26,14 +27,15 @@ def link_readers(area: BuildArea, export_path: str | os.PathLike | None = None) 
 
 
 def check_export_path(area: BuildArea, export_path: str | os.PathLike) -> None:
-    """Refuse an ``export_path`` the exports link cannot take, saying what to do."""
-    exports = Path(os.path.abspath(export_path))
+    """Refuse an ``export_path`` the exports link cannot take, saying what to do (empty:
+    the warehouse's own folder, :attr:`BuildArea.default_exports`)."""
+    exports = area.exports_folder(export_path)
     root = Path(os.path.realpath(area.root))
 
     def refuse(why: str) -> None:
         raise PublishError(
-            f"export_path {export_path} {why}; nothing was published. Choose another folder with "
-            "--vars '{export_path: ...}' (default exports)."
+            f"export_path {exports} {why}; nothing was published. Choose another folder with "
+            f"--vars '{{export_path: ...}}' (empty, the default: {area.default_exports.name} beside the warehouse)."
         )
 
     if exports.is_symlink():
