@@ -12,6 +12,7 @@
         {%- set blocker = _publish_blocker(results) -%}
         {%- if blocker -%}
             {{ log("Not published: " ~ blocker ~ ". Readers keep the last published build; this run's tables are in the workspace " ~ target.path ~ ".", info=true) }}
+            {%- do _say_if_out_of_space(results) -%}
         {%- else -%}
             {%- do _publish() -%}
         {%- endif -%}
@@ -65,6 +66,25 @@
     ) -%}
     {%- do run_query(
         "select segmentation_publish_commit(" ~ sql_string_literal(invocation_id) ~ ", "
-        ~ sql_string_literal(var('export_path')) ~ ")"
+        ~ sql_string_literal(var('export_path')) ~ ", "
+        ~ sql_string_literal(var('published_builds_kept') | string) ~ ")"
     ) -%}
+{% endmacro %}
+
+
+{% macro _say_if_out_of_space(results) %}
+    {#- A model or test that failed on a full disk: say where, how much to free and the way
+        out (segmentation/serving/publish/space.py), after dbt's own error. -#}
+    {%- set full = [] -%}
+    {%- for result in results if 'no space left on device' in (result.message or '') | string | lower -%}
+        {%- do full.append(result.node.name) -%}
+    {%- endfor -%}
+    {%- if full -%}
+        {%- set message = "no space left on the warehouse's disk: free some or point DBT_DUCKDB_PATH elsewhere" -%}
+        {%- set answer = run_query("select segmentation_no_space_message()") -%}
+        {%- if answer -%}
+            {%- set message = answer.columns[0].values()[0] -%}
+        {%- endif -%}
+        {{ log("Out of disk space in " ~ full | join(', ') ~ ": " ~ message, info=true) }}
+    {%- endif -%}
 {% endmacro %}

@@ -43,6 +43,7 @@ from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_re
 from segmentation.scoring.tables import reduced_relation, scoring_sql_table, segments_relation
 from segmentation.scoring.transitions import segment_transitions as _segment_transitions
 from segmentation.serving.exports import export_folders, export_marts
+from segmentation.serving.publish.faults import fault_point
 
 
 def _registry(relation: Any, session: Any) -> pd.DataFrame:
@@ -139,4 +140,5 @@ def bi_exports(session: Any, export_path: str, marts: dict[str, Any]) -> Any:
     the publish step moves them to where ``export_path`` points (empty: the warehouse's own
     folder beside it; outside a build workspace, straight into ``export_path``)."""
     staged, published = export_folders(session, export_path)
+    fault_point("exports")
     return export_marts(marts, staged, published_folder=published)

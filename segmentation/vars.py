@@ -330,6 +330,14 @@ VARS: tuple[VarSpec, ...] = (
         example_text="exports",
     ),
     VarSpec(
+        "published_builds_kept",
+        "whole",
+        2,
+        "how many published builds are kept on disk: the current one and the ones before it that "
+        "`make rollback` can go back to (1: the current build only, no rollback)",
+        minimum=1,
+    ),
+    VarSpec(
         "refit",
         "bool",
         True,

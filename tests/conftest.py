@@ -78,18 +78,20 @@ class DbtRun:
             return connection.sql(sql).to_arrow_table()
 
 
-def run_dbt(workdir: Path, *args: str, variables: dict | None = None) -> DbtRun:
+def run_dbt(workdir: Path, *args: str, variables: dict | None = None, database: Path | None = None) -> DbtRun:
     """Run ``dbt <args>`` from the repo root into ``workdir/warehouse.duckdb`` (published;
-    the workspace beside it).
+    the workspace beside it), or into ``database``.
 
     Target, log and export folders go to ``workdir`` too, so that builds never share state.
     """
-    command, env = dbt_invocation(workdir, *args, variables=variables)
+    command, env = dbt_invocation(workdir, *args, variables=variables, database=database)
     completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
     return DbtRun(completed.returncode, completed.stdout + completed.stderr, Path(env["DBT_DUCKDB_PATH"]))
 
 
-def dbt_invocation(workdir: Path, *args: str, variables: dict | None = None) -> tuple[list[str], dict]:
+def dbt_invocation(
+    workdir: Path, *args: str, variables: dict | None = None, database: Path | None = None
+) -> tuple[list[str], dict]:
     """The command line and environment of ``dbt <args>`` into ``workdir`` (see run_dbt)."""
     workdir.mkdir(parents=True, exist_ok=True)
     command = [str(DBT), *args, "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
@@ -97,15 +99,49 @@ def dbt_invocation(workdir: Path, *args: str, variables: dict | None = None) -> 
     # workdir/warehouse_exports), not into the repo.
     if variables:
         command += ["--vars", json.dumps(variables)]
-    env = {**os.environ, "DBT_DUCKDB_PATH": str(workdir / "warehouse.duckdb"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    database = database or workdir / "warehouse.duckdb"
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "TF_CPP_MIN_LOG_LEVEL": "3"}
     return command, env
 
 
-def build_ok(workdir: Path, variables: dict | None = None) -> DbtRun:
+def build_ok(workdir: Path, variables: dict | None = None, database: Path | None = None) -> DbtRun:
     """A ``dbt build`` that must succeed; fails the test with dbt's output otherwise."""
-    run = run_dbt(workdir, "build", variables=variables)
+    run = run_dbt(workdir, "build", variables=variables, database=database)
     assert run.returncode == 0, f"dbt build failed:\n{run.output[-6000:]}"
     return run
+
+
+MF = Path(sys.executable).with_name("mf")
+
+
+class MetricFlow:
+    """``mf`` as a user runs it, from the repository root, on the published warehouse
+    ``database`` (DBT_DUCKDB_PATH); its logs and query results go to ``workdir``."""
+
+    def __init__(self, database: Path, workdir: Path):
+        self.workdir = workdir
+        self.env = {
+            **os.environ,
+            "DBT_DUCKDB_PATH": str(database),
+            "DBT_LOG_PATH": str(workdir / "mf_logs"),
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+        }
+        self.csv_count = 0
+
+    def run(self, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(MF), *args], cwd=REPO_ROOT, env=self.env, capture_output=True, text=True, check=False, timeout=timeout
+        )
+
+    def query(self, metrics: str, group_by: str | None = None, *more: str) -> pd.DataFrame:
+        self.csv_count += 1
+        csv = self.workdir / f"mf_query_{self.csv_count}.csv"
+        grouping = ("--group-by", group_by) if group_by else ()
+        result = self.run("query", "--metrics", metrics, *grouping, "--csv", str(csv), *more)
+        assert result.returncode == 0 and csv.exists(), (
+            f"mf query failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        )
+        return pd.read_csv(csv)
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ import pytest
 from segmentation.serving import publish
 from segmentation.serving.publish import BuildArea
 from segmentation.serving.publish.switch import KILL_AT_ENV
-from tests.conftest import DEMO_SEED_CSV, REPO_ROOT, DbtRun, build_ok, dbt_invocation, run_dbt
+from tests.conftest import DEMO_SEED_CSV, REPO_ROOT, DbtRun, MetricFlow, build_ok, dbt_invocation, run_dbt
 
 FAST = {"compare_reducers": False, "elbow_max_k": 4}
 BI_TABLES = ("dim_customers", "customer_segments", "fct_campaign_audience", "dim_segments")
@@ -144,10 +144,15 @@ def test_two_builds_at_once_the_second_stops_with_a_clear_message_and_the_first_
         assert running.poll() is None, build_output(workdir)[-3000:]
         time.sleep(0.05)
     os.killpg(running.pid, signal.SIGSTOP)
+    mf = MetricFlow(first.database, workdir)
     try:
         second = run_dbt(workdir, "build", variables=variables)
+        # MetricFlow reads the published build, read-only, during the build: no lock.
+        during = mf.query("customers", "segment__model_version")
     finally:
         os.killpg(running.pid, signal.SIGCONT)
+    published_version = first.scalar("select max(model_version) from dim_customers")
+    assert during.to_dict("records") == [{"segment__model_version": published_version, "customers": 400}]
     assert second.returncode != 0
     assert "another dbt command is using the build workspace" in second.output
     assert f"(PID {running.pid}, since" in second.output and "Wait for it to finish" in second.output
@@ -157,6 +162,8 @@ def test_two_builds_at_once_the_second_stops_with_a_clear_message_and_the_first_
     assert running.returncode == 0, build_output(workdir)[-3000:]
     assert current_build(first) != before
     assert_published_whole(first.database, first.exports)
+    after = mf.query("customers", "segment__model_version")
+    assert after.to_dict("records") == [{"segment__model_version": published_version + 1, "customers": 400}]
 
 
 @pytest.mark.dbt
@@ -179,6 +186,9 @@ def test_a_failing_test_publishes_nothing_and_make_rollback_restores_the_previou
     pd.testing.assert_frame_equal(first.query("select * from dim_customers order by customer_id"), before)
     assert failed.in_workspace().scalar("select count(*) from rejected_customers") == 1
     assert first.scalar("select count(*) from rejected_customers") == 0
+    # MetricFlow, too, reads the published build: none of the failed build's rejected row.
+    metrics = MetricFlow(first.database, workdir).query("rejected_rows,customers").iloc[0]
+    assert metrics["customers"] == 400 and metrics.fillna(0)["rejected_rows"] == 0, metrics
 
     previous = publish.read_log(BuildArea.of_published(first.database))[-1]["previous_build_id"]
     if previous is None:  # this test alone: publish a second build to roll back from

@@ -3,57 +3,12 @@ docs/semantic_layer.md, on a real build of the demo data, give the marts' own nu
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
-from tests.conftest import REPO_ROOT, DbtRun, build_ok
+from tests.conftest import DbtRun, MetricFlow, build_ok
 
 pytestmark = pytest.mark.dbt
-
-MF = Path(sys.executable).with_name("mf")
-#: What mf needs of the project: it reads <project>/target/semantic_manifest.json, so it
-#: runs in a folder of links to the project with the build's own target folder.
-PROJECT_ENTRIES = ("dbt_project.yml", "profiles.yml", "models", "python_models", "macros", "seeds", "tests", "analyses")
-
-
-class MetricFlow:
-    """`mf` against one build's workspace (the dbt profile's DuckDB file)."""
-
-    def __init__(self, build: DbtRun, workdir: Path):
-        self.project = workdir / "mf_project"
-        self.project.mkdir()
-        for entry in PROJECT_ENTRIES:
-            (self.project / entry).symlink_to(REPO_ROOT / entry)
-        (self.project / "target").mkdir()
-        shutil.copy(workdir / "target" / "semantic_manifest.json", self.project / "target")
-        self.env = {
-            **os.environ,
-            "DBT_DUCKDB_PATH": str(build.database),
-            "DBT_PROFILES_DIR": str(self.project),
-            "DBT_LOG_PATH": str(workdir / "mf_logs"),
-            "TF_CPP_MIN_LOG_LEVEL": "3",
-        }
-        self.csv_count = 0
-
-    def run(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(MF), *args], cwd=self.project, env=self.env, capture_output=True, text=True, check=False
-        )
-
-    def query(self, metrics: str, group_by: str, *more: str) -> pd.DataFrame:
-        self.csv_count += 1
-        csv = self.project / f"query_{self.csv_count}.csv"
-        result = self.run("query", "--metrics", metrics, "--group-by", group_by, "--csv", str(csv), *more)
-        assert result.returncode == 0 and csv.exists(), (
-            f"mf query failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
-        )
-        return pd.read_csv(csv)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +16,7 @@ def built(tmp_path_factory) -> tuple[DbtRun, MetricFlow]:
     """A demo build without the reducer comparison (the semantic layer reads only the marts)."""
     workdir = tmp_path_factory.mktemp("semantic")
     run = build_ok(workdir, {"compare_reducers": False})
-    return run, MetricFlow(run, workdir)
+    return run, MetricFlow(run.database, workdir)
 
 
 def sorted_frame(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -143,8 +98,8 @@ def test_per_month_amounts_by_split_and_tenure_on_the_build_date(built):
     )
     # the marts are one build's snapshot: every row is on the build's date
     assert got["metric_time__day"].nunique() == 1
-    # the semantic layer's views are in the build workspace, which mf queries
-    build_date = run.in_workspace().scalar("select min(build_date) from sem_customers")
+    # the semantic layer's views are published with the marts; mf reads the published build
+    build_date = run.scalar("select min(build_date) from sem_customers")
     assert pd.Timestamp(got["metric_time__day"].iloc[0]).date() == build_date
     keys = ["customer__split", "customer__tenure"]
     got = sorted_frame(got.drop(columns="metric_time__day"), keys)

@@ -22,6 +22,7 @@ CURRENT = "current"
 EXPORTS = "exports"
 LOG_FILE = "publish_log.jsonl"
 ENTRY_FILE = "publish_entry.json"
+SEMANTIC_MANIFEST_FILE = "semantic_manifest.json"
 LOCK_FILE = "build.lock"
 TEMPORARY_SUFFIX = ".tmp"
 
@@ -108,6 +109,12 @@ class BuildArea:
         empty, :attr:`default_exports`."""
         text = str(export_path or "").strip()
         return Path(os.path.abspath(text)) if text else self.default_exports
+
+    @property
+    def semantic_manifest(self) -> Path:
+        """This build's semantic manifest, copied into the workspace before the first model
+        and published with the build (what MetricFlow reads: :mod:`.metrics`)."""
+        return self.root / WORKSPACE / SEMANTIC_MANIFEST_FILE
 
     def build_folder(self, build_id: str) -> Path:
         return self.builds / build_id

@@ -4,6 +4,7 @@ build before it, :func:`rollback` switches back to that one."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -16,10 +17,12 @@ from segmentation.serving.publish.area import (
     ENTRY_FILE,
     EXPORTS,
     PUBLISHED,
+    SEMANTIC_MANIFEST_FILE,
     TEMPORARY_SUFFIX,
     BuildArea,
     PublishError,
 )
+from segmentation.serving.publish.faults import KILL_AT_ENV, fault_point
 from segmentation.serving.publish.files import copy_database, fsync_directory, fsync_tree, replace_link
 from segmentation.serving.publish.lock import acquire_build_lock
 from segmentation.serving.publish.publish_log import (
@@ -31,10 +34,11 @@ from segmentation.serving.publish.publish_log import (
     write_publish_log_table,
 )
 from segmentation.serving.publish.readers import check_export_path, link_readers
+from segmentation.serving.publish.space import is_out_of_space, no_space_message
 from segmentation.serving.publish.workspace import remove_leftovers
 
-# Fault injection for the tests: SIGKILL this process at the named point of commit().
-KILL_AT_ENV = "SEGMENTATION_PUBLISH_KILL_AT"
+# Fault injection for the tests (.faults): KILL_AT_ENV names the point of commit() to die at.
+__all__ = ["KILL_AT_ENV", "commit", "prepare", "prune", "rollback"]
 
 
 def prepare(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> Path:
@@ -54,48 +58,67 @@ def prepare(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> P
     if not area.workspace.is_file():
         raise PublishError(f"nothing to publish: the build workspace {area.workspace} does not exist")
     folder = area.builds / (build_id + TEMPORARY_SUFFIX)
-    folder.mkdir(parents=True)
-    database = folder / area.published.name
-    copy_database(area.workspace, database)
+    fault_point("before_copy")
+    with _removed_on_failure(area, folder):
+        folder.mkdir(parents=True)
+        database = folder / area.published.name
+        copy_database(area.workspace, database)
     return database
 
 
-def commit(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> dict:
+@contextlib.contextmanager
+def _removed_on_failure(area: BuildArea, folder: Path):
+    """Remove the unfinished build ``folder`` if the block fails; a full disk becomes a
+    :class:`PublishError` that says what to free (readers keep the build they have)."""
+    try:
+        yield
+    except BaseException as error:
+        shutil.rmtree(folder, ignore_errors=True)
+        if isinstance(error, Exception) and is_out_of_space(error):
+            raise PublishError(f"{no_space_message(area)} (while publishing: {error})") from error
+        raise
+
+
+def commit(area: BuildArea, build_id: str, export_path: str | os.PathLike, keep: int = 2) -> dict:
     """Publish the build :func:`prepare` copied: add its exports and ``publish_log``,
-    then switch ``current`` to it in one atomic step."""
+    then switch ``current`` to it in one atomic step; keep ``keep`` published builds
+    (var ``published_builds_kept``)."""
     _check_build_id(build_id)
     acquire_build_lock(area)
     staging = area.builds / (build_id + TEMPORARY_SUFFIX)
     database = staging / area.published.name
     if not database.exists():
         raise PublishError(f"nothing to publish for build {build_id}: {database} does not exist")
-    _kill_if_asked("before_exports")
-    exports = staging / EXPORTS
-    if area.staged_exports.exists():
-        os.replace(area.staged_exports, exports)
-    else:
-        exports.mkdir()
-    previous = area.current_build_id()
-    history = [row for row in read_log(area) if row.get("action") == "publish"]
-    with duckdb.connect(str(database)) as connection:
-        _drop_transient_tables(connection)
-        entry = publish_entry(connection, build_id, previous, exports)
-        write_publish_log_table(connection, [*history, entry])
-    (staging / ENTRY_FILE).write_text(json.dumps(entry, indent=2) + "\n")
-    fsync_tree(staging)
-    _kill_if_asked("before_rename")
+    fault_point("before_exports")
+    with _removed_on_failure(area, staging):
+        exports = staging / EXPORTS
+        if area.staged_exports.exists():
+            os.replace(area.staged_exports, exports)
+        else:
+            exports.mkdir()
+        previous = area.current_build_id()
+        history = [row for row in read_log(area) if row.get("action") == "publish"]
+        with duckdb.connect(str(database)) as connection:
+            _drop_transient_tables(connection)
+            entry = publish_entry(connection, build_id, previous, exports)
+            write_publish_log_table(connection, [*history, entry])
+        (staging / ENTRY_FILE).write_text(json.dumps(entry, indent=2) + "\n")
+        if area.semantic_manifest.is_file():  # what MetricFlow reads for this build (.metrics)
+            shutil.copyfile(area.semantic_manifest, staging / SEMANTIC_MANIFEST_FILE)
+        fsync_tree(staging)
+    fault_point("before_rename")
     final = area.build_folder(build_id)
     os.replace(staging, final)
-    _kill_if_asked("before_switch")
+    fault_point("before_switch")
     replace_link(area.current, Path(PUBLISHED) / build_id)
     fsync_directory(area.root)
     fsync_directory(area.builds)
-    _kill_if_asked("after_switch")
+    fault_point("after_switch")
     # Published. What follows only tidies up; a failure is a warning, never an error.
     try:
         append_log(area, entry)
         link_readers(area, export_path)
-        prune(area)
+        prune(area, keep)
     except OSError as error:  # pragma: no cover - disk full or permissions, after the switch
         logger.warning(f"build {build_id} is published, but tidying up after it failed: {error}")
     logger.info(
@@ -106,7 +129,10 @@ def commit(area: BuildArea, build_id: str, export_path: str | os.PathLike) -> di
 
 
 def prune(area: BuildArea, keep: int = 2) -> list[str]:
-    """Delete published builds other than the current one and the one before it."""
+    """Delete published builds but the current one and the ``keep - 1`` published before it
+    (the ones a rollback can go back to); the names of those deleted."""
+    if keep < 1:
+        raise PublishError(f"published_builds_kept must be at least 1 (the current build), got {keep}")
     current = area.current_build_id()
     keep_ids = [current] if current else []
     for row in reversed(read_log(area)):
@@ -134,8 +160,9 @@ def rollback(area: BuildArea) -> dict:
     previous = (entries.get(current) or {}).get("previous_build_id")
     if not previous or not area.build_folder(previous).is_dir():
         raise PublishError(
-            f"no earlier build is kept to roll back to (current build {current}; only the build before "
-            "the current one is kept, and a rollback uses it up)"
+            f"no earlier build is kept to roll back to (current build {current}: builds before it are kept "
+            "as var published_builds_kept says, default 2, the current one and the one before it; "
+            "a rollback goes back one build, to the build the current one replaced)"
         )
     replace_link(area.current, Path(PUBLISHED) / previous)
     fsync_directory(area.root)
@@ -157,8 +184,3 @@ def _drop_transient_tables(connection) -> None:
 def _check_build_id(build_id: str) -> None:
     if not build_id or not all(c.isalnum() or c in "-_" for c in build_id):
         raise PublishError(f"a build id is letters, digits, '-' and '_' only, got {build_id!r}")
-
-
-def _kill_if_asked(point: str) -> None:
-    if os.environ.get(KILL_AT_ENV) == point:
-        os.kill(os.getpid(), 9)
