@@ -4,8 +4,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
-SPARK_STAMP := $(VENV)/.installed-spark
+# A virtual environment is tied to the folder it was made in (its scripts start with that
+# path): the stamps name the folder, so a moved or renamed checkout sets .venv up again.
+VENV_HOME := $(subst /,_,$(abspath $(VENV)))
+STAMP := $(VENV)/.installed$(VENV_HOME)
+SPARK_STAMP := $(VENV)/.installed-spark$(VENV_HOME)
 # Spark's Python workers run this environment's Python; Spark binds to the loopback.
 # The Spark tests must not be skipped where `make test` runs them.
 SPARK_ENV := PYSPARK_PYTHON=$(abspath $(BIN))/python SPARK_LOCAL_IP=127.0.0.1 SEGMENTATION_REQUIRE_SPARK=1
@@ -34,6 +37,8 @@ UV_VERSION := 0.13.8
 UV := $(BIN)/uv pip install --quiet --python $(BIN)/python
 
 $(STAMP): requirements.txt pyproject.toml
+	@if [ -e $(BIN)/pip ] && ! head -n 1 $(BIN)/pip | grep -qF '#!$(abspath $(BIN))/'; then \
+		echo "$(VENV) was made in another folder (a moved checkout): making it again"; rm -rf $(VENV); fi
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	$(UV) -r requirements.txt

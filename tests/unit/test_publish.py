@@ -26,7 +26,12 @@ BI_TABLES = ("dim_customers", "customer_segments", "fct_campaign_audience", "dim
 
 
 def fake_build(
-    area: BuildArea, build_id: str, model_version: int, customers: int = 5, export_path: str | Path | None = None
+    area: BuildArea,
+    build_id: str,
+    model_version: int,
+    customers: int = 5,
+    export_path: str | Path | None = None,
+    keep: int = 2,
 ) -> dict:
     """What a build and the dbt publish step do, with a tiny dim_customers and one export:
     the table is written into the workspace, which prepare copies (into ``exports`` beside
@@ -45,7 +50,7 @@ def fake_build(
         connection.execute(
             f"copy (select {model_version} as model_version) to '{area.staged_exports / 'dim_segments.parquet'}'"
         )
-    return publish.commit(area, build_id, export_path)
+    return publish.commit(area, build_id, export_path, keep=keep)
 
 
 def published_version(path: Path) -> int:
@@ -211,3 +216,89 @@ def test_rollback_after_a_kill_between_the_switch_and_the_log_line(area):
     area.log.write_text(area.log.read_text().splitlines()[0] + "\n")  # b2's line lost
     assert publish.rollback(area)["build_id"] == "b1"
     assert published_version(area.published) == 1
+
+
+def test_published_builds_kept_keeps_that_many_and_rollback_goes_back_through_them(area):
+    for version in range(1, 5):
+        fake_build(area, f"b{version}", model_version=version, keep=3)
+    assert sorted(path.name for path in area.builds.iterdir()) == ["b2", "b3", "b4"]
+    assert publish.rollback(area)["build_id"] == "b3" and publish.rollback(area)["build_id"] == "b2"
+    assert published_version(area.published) == 2
+    assert publish.prune(area, keep=1) == ["b3", "b4"]
+    assert sorted(path.name for path in area.builds.iterdir()) == ["b2"]
+    with pytest.raises(PublishError, match="published_builds_kept"):
+        publish.rollback(area)
+    with pytest.raises(PublishError, match="at least 1"):
+        publish.prune(area, keep=0)
+
+
+def test_a_full_disk_in_the_copy_or_the_commit_leaves_no_partial_build_and_says_what_to_free(area, monkeypatch):
+    import errno
+
+    from segmentation.serving.publish import switch
+
+    fake_build(area, "b1", model_version=1)
+
+    def no_space(*arguments, **keywords):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(switch, "copy_database", no_space)
+    with pytest.raises(PublishError, match=r"no space left on .*\.builds \([\d,]+ MB free\): free [\d,]+ MB or point"):
+        publish.prepare(area, "b2", area.published.parent / "exports")
+    assert not list(area.builds.glob("*.tmp")) and area.current_build_id() == "b1"
+    monkeypatch.undo()
+
+    publish.prepare(area, "b2", area.published.parent / "exports")
+    monkeypatch.setattr(switch, "write_publish_log_table", no_space)
+    with pytest.raises(PublishError, match="no space left on"):
+        publish.commit(area, "b2", area.published.parent / "exports")
+    assert not list(area.builds.glob("*.tmp")) and area.current_build_id() == "b1"
+    assert published_version(area.published) == 1
+
+
+def test_the_disk_each_build_uses_is_in_publish_status(area):
+    from segmentation.serving.publish.cli import disk_usage_text
+
+    fake_build(area, "b1", model_version=1)
+    fake_build(area, "b2", model_version=2)
+    text = disk_usage_text(area)
+    assert "published/b1: " in text and "published/b2: " in text and " MB  (current)" in text
+    assert "workspace: " in text and "free on that disk: " in text
+
+
+# --- metrics read the published build -----------------------------------------------------------
+
+
+def test_metricflow_processes_read_the_published_build_read_only(area, monkeypatch):
+    from types import SimpleNamespace
+
+    from segmentation.serving.publish import metrics
+
+    monkeypatch.setenv(metrics.READ_PUBLISHED_ENV, "1")
+    assert metrics.reads_published_warehouse()
+    creds, config = SimpleNamespace(path=str(area.workspace)), {}
+    with pytest.raises(PublishError, match="nothing is published"):
+        metrics.open_published_read_only(area, creds, config)
+    fake_build(area, "b1", model_version=1)
+    database = metrics.open_published_read_only(area, creds, config)
+    assert creds.path == str(area.build_folder("b1") / area.published.name) == str(database)
+    assert config == {"access_mode": "READ_ONLY"}
+    monkeypatch.setenv(metrics.READ_PUBLISHED_ENV, "0")
+    assert not metrics.reads_published_warehouse()
+
+
+def test_a_semantic_manifest_written_for_another_warehouse_is_refused(area, tmp_path):
+    import json
+
+    from segmentation.serving.publish import metrics
+
+    target = tmp_path / "target"
+    target.mkdir()
+    assert metrics.snapshot_semantic_manifest(area, target) is None
+    manifest = {"semantic_models": [{"node_relation": {"database": area.workspace.stem}}]}
+    (target / "semantic_manifest.json").write_text(json.dumps(manifest))
+    assert metrics.snapshot_semantic_manifest(area, target) == area.semantic_manifest
+    manifest["semantic_models"][0]["node_relation"]["database"] = "last_month"
+    (target / "semantic_manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(PublishError, match=r"written for another warehouse.*DBT_TARGET_PATH"):
+        metrics.snapshot_semantic_manifest(area, target)

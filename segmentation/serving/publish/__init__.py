@@ -42,7 +42,7 @@ open, the ``export_path`` check), :mod:`.publish_log` (the log file and table),
 from segmentation.serving.publish.area import DEFAULT_WAREHOUSE, BuildArea, PublishError, warehouse_path
 from segmentation.serving.publish.lock import acquire_build_lock
 from segmentation.serving.publish.publish_log import read_log
-from segmentation.serving.publish.switch import commit, prepare, rollback
+from segmentation.serving.publish.switch import commit, prepare, prune, rollback
 from segmentation.serving.publish.workspace import prepare_workspace
 
 __all__ = [
@@ -54,6 +54,7 @@ __all__ = [
     "commit",
     "prepare",
     "prepare_workspace",
+    "prune",
     "read_log",
     "rollback",
     "warehouse_path",
