@@ -19,8 +19,12 @@ WAREHOUSE ?= $(or $(DBT_DUCKDB_PATH),warehouse/segmentation.duckdb)
 # same time, never share a file (docs/publishing.md). DBT_TARGET_PATH/DBT_LOG_PATH override.
 WAREHOUSE_EXPORTS := $(dir $(WAREHOUSE))$(basename $(notdir $(WAREHOUSE)))_exports
 WAREHOUSE_REPORT := $(dir $(WAREHOUSE))$(basename $(notdir $(WAREHOUSE)))_report
-DBT := DBT_DUCKDB_PATH=$(WAREHOUSE) DBT_TARGET_PATH=$(or $(DBT_TARGET_PATH),$(WAREHOUSE).builds/target) \
-	DBT_LOG_PATH=$(or $(DBT_LOG_PATH),$(WAREHOUSE).builds/logs) $(BIN)/dbt
+# dbt's partial parse keeps the checkout's absolute paths: one made in another folder (a
+# moved checkout) is removed first (segmentation/serving/publish/dbt_target.py).
+DBT_TARGET := $(or $(DBT_TARGET_PATH),$(WAREHOUSE).builds/target)
+DBT := $(BIN)/python -m segmentation.serving.publish.dbt_target $(DBT_TARGET) && \
+	DBT_DUCKDB_PATH=$(WAREHOUSE) DBT_TARGET_PATH=$(DBT_TARGET) DBT_LOG_PATH=$(or $(DBT_LOG_PATH),$(WAREHOUSE).builds/logs) \
+	$(BIN)/dbt
 
 # Keep TensorFlow's C++ log noise out of dbt's output.
 export TF_CPP_MIN_LOG_LEVEL := 3

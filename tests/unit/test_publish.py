@@ -302,3 +302,26 @@ def test_a_semantic_manifest_written_for_another_warehouse_is_refused(area, tmp_
     (target / "semantic_manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(PublishError, match=r"written for another warehouse.*DBT_TARGET_PATH"):
         metrics.snapshot_semantic_manifest(area, target)
+
+
+def test_a_partial_parse_of_a_moved_checkout_is_removed(tmp_path):
+    from segmentation.serving.publish.dbt_target import (
+        PARTIAL_PARSE_FILE,
+        check_parse_of_this_checkout,
+        forget_parse_of_moved_checkout,
+    )
+
+    target, old, new = tmp_path / "target", tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    assert not forget_parse_of_moved_checkout(target, old)  # first parse: recorded
+    (target / PARTIAL_PARSE_FILE).write_bytes(b"paths of old")
+    check_parse_of_this_checkout(target, old)  # same folder: kept
+    assert (target / PARTIAL_PARSE_FILE).exists()
+    with pytest.raises(PublishError, match=r"parsed at .*old.*run the command again"):
+        check_parse_of_this_checkout(target, new)
+    assert not (target / PARTIAL_PARSE_FILE).exists()
+    (target / PARTIAL_PARSE_FILE).write_bytes(b"paths of new")
+    check_parse_of_this_checkout(target, new)  # recorded as new now
+    (target / "segmentation_checkout.txt").unlink()
+    assert forget_parse_of_moved_checkout(target, new, unrecorded_is_moved=True)  # make run: unknown folder

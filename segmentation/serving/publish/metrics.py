@@ -76,17 +76,6 @@ def _read_definitions_of(manifest: Path) -> None:
     artifacts.build_semantic_manifest_from_dbt_project_root = staticmethod(published_semantic_manifest)
 
 
-def dbt_target_folder() -> Path:
-    """The target folder of this dbt process (``--target-path``, DBT_TARGET_PATH or
-    ``target`` in the project)."""
-    from dbt.flags import get_flags
-
-    flags = get_flags()
-    target = Path(str(getattr(flags, "TARGET_PATH", None) or "target"))
-    project = Path(str(getattr(flags, "PROJECT_DIR", None) or "."))
-    return target if target.is_absolute() else project / target
-
-
 def snapshot_semantic_manifest(area: BuildArea, target: Path) -> Path | None:
     """Copy this build's ``semantic_manifest.json`` (written by its parse into ``target``)
     into the workspace, for the publish; None when the project has none.

@@ -10,8 +10,8 @@ import json
 import duckdb
 
 from segmentation.serving.publish.area import BuildArea, PublishError
+from segmentation.serving.publish.dbt_target import check_parse_of_this_checkout, dbt_project_folder, dbt_target_folder
 from segmentation.serving.publish.metrics import (
-    dbt_target_folder,
     open_published_read_only,
     reads_published_warehouse,
     snapshot_semantic_manifest,
@@ -46,6 +46,7 @@ class Plugin(BasePlugin):
             open_published_read_only(self.area, creds, config)
         else:
             prepare_workspace(self.area)
+            check_parse_of_this_checkout(dbt_target_folder(), dbt_project_folder())
 
     def configure_connection(self, conn) -> None:
         self._register(conn)
