@@ -33,32 +33,45 @@ def customers_file(path: Path, rows: int) -> Path:
 # --- several warehouses from one checkout ------------------------------------------------------
 
 
-def test_two_warehouses_of_one_folder_build_at_the_same_time_with_default_vars_and_both_publish(tmp_path):
-    """`make run` twice at once, for two warehouses in one folder, default vars but the data:
-    both publish, each with its own exports, dbt target and logs, and mf reads each one's own
-    published build whichever warehouse dbt parsed last."""
+def make_run(warehouse: Path, customers: Path) -> subprocess.Popen:
+    """``make run`` as the README has it for a second warehouse: DBT_DUCKDB_PATH and the data."""
+    env = {**os.environ, "DBT_DUCKDB_PATH": str(warehouse), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    for variable in ("DBT_TARGET_PATH", "DBT_LOG_PATH"):
+        env.pop(variable, None)
+    variables = f"{{customers_path: {customers}, compare_reducers: false, elbow_max_k: 4}}"
+    return subprocess.Popen(
+        ["make", "-s", "run", f"VARS={variables}"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finished(process: subprocess.Popen) -> str:
+    output = process.communicate(timeout=900)[0]
+    assert process.returncode == 0, output[-4000:]
+    return output
+
+
+def test_two_warehouses_of_one_folder_build_one_after_the_other_and_at_once_with_default_vars(tmp_path):
+    """`make run` for one warehouse, then for it and a second one of the same folder at once,
+    default vars but the data: every build publishes, each warehouse with its own exports,
+    dbt target and logs, and mf reads each one's own published build whichever warehouse
+    dbt parsed last."""
     folder = tmp_path / "warehouse"
     sizes = {"segmentation": 400, "last_month": 300}
-    builds = {}
+    data = {name: customers_file(tmp_path / f"{name}.csv", rows) for name, rows in sizes.items()}
+    first = folder / "segmentation.duckdb"
+    finished(make_run(first, data["segmentation"]))
+    before = BuildArea.of_published(first).current_build_id()
+    builds = {name: make_run(folder / f"{name}.duckdb", data[name]) for name in sizes}
+    for process in builds.values():
+        finished(process)
+    assert BuildArea.of_published(first).current_build_id() != before
     for name, rows in sizes.items():
-        data = customers_file(tmp_path / f"{name}.csv", rows)
-        env = {**os.environ, "DBT_DUCKDB_PATH": str(folder / f"{name}.duckdb"), "TF_CPP_MIN_LOG_LEVEL": "3"}
-        for variable in ("DBT_TARGET_PATH", "DBT_LOG_PATH"):
-            env.pop(variable, None)
-        variables = f"{{customers_path: {data}, compare_reducers: false, elbow_max_k: 4}}"
-        builds[name] = subprocess.Popen(
-            ["make", "-s", "run", f"VARS={variables}"],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-    outputs = {name: process.communicate(timeout=900)[0] for name, process in builds.items()}
-    for name, rows in sizes.items():
-        assert builds[name].returncode == 0, outputs[name][-4000:]
         area = BuildArea.of_published(folder / f"{name}.duckdb")
-        assert area.current_build_id() is not None, outputs[name][-2000:]
         exports = folder / f"{name}_exports"
         assert exports.is_symlink() and len(pd.read_parquet(exports / "dim_customers.parquet")) == rows
         # dbt's target and logs of each build are its warehouse's own
