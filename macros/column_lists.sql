@@ -21,7 +21,9 @@
         columns of int_customer_features_engineered whose entry in
         models/intermediate/_intermediate__models.yml has `meta: {clustering_feature: true}`
         (the one place they are declared; the Python models read them from the
-        segmentation_features model, built from this list). Each item: name, description.
+        segmentation_features model, built from this list). Each item: name, description,
+        transform (`meta: {transform: log}`: the segment model transforms the feature as var
+        feature_transform says; none: clustered as it is).
         Empty while dbt parses (the graph is filled only when it executes). -#}
     {%- if not execute -%}
         {{ return([]) }}
@@ -31,7 +33,11 @@
     {%- for column in (node.columns.values() if node else []) -%}
         {%- set meta = column.get('config', {}).get('meta', {}) or column.get('meta', {}) -%}
         {%- if meta.get('clustering_feature') -%}
-            {%- do found.append({'name': column.name, 'description': column.description}) -%}
+            {%- do found.append({
+                'name': column.name,
+                'description': column.description,
+                'transform': meta.get('transform', 'none'),
+            }) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if not found -%}

@@ -34,8 +34,9 @@ tests/unit/test_layout.py keeps them):
   (:mod:`~segmentation.serving.exports`), the HTML report
   (:mod:`~segmentation.serving.report`), read-only SQL (:mod:`~segmentation.serving.query`);
 - runners: :mod:`segmentation.generator` (seeded demo customers),
-  :mod:`segmentation.spark_build` (the Python models on a local Spark). The benchmark
-  (``make bench``) is not in the package: it lives in ``benchmarks/``.
+  :mod:`segmentation.planted` (the family of labelled holdouts with planted groups),
+  :mod:`segmentation.spark_build` (the Python models on a local Spark). The benchmarks
+  (``make bench``, ``make quality``) are not in the package: they live in ``benchmarks/``.
 
 The package itself imports nothing heavy: the publish plugin dbt loads for every command
 (even ``dbt parse``) imports only the standard library and DuckDB. The scientific libraries

@@ -34,6 +34,7 @@ from segmentation.evaluation.metrics import segmentation_metrics as _segmentatio
 from segmentation.evaluation.quality import segment_quality_by_split
 from segmentation.evaluation.segmented import segmented_customers
 from segmentation.fit.diagnostics import PCA_COMPONENTS_SCHEMA
+from segmentation.fit.diagnostics import feature_transform_comparison as _feature_transform_comparison
 from segmentation.fit.diagnostics import pca_components as _pca_components
 from segmentation.fit.diagnostics import reducer_comparison as _reducer_comparison
 from segmentation.fit.procedure import update_registry
@@ -54,10 +55,12 @@ def _frame(relation: Any, session: Any) -> pd.DataFrame:
     return engine_for(relation, session).arrow().to_pandas()
 
 
-def _clustering_features(relation: Any, session: Any) -> list[str]:
-    """The clustering features, in order, from the ``segmentation_features`` model."""
+def _clustering_features(relation: Any, session: Any) -> dict[str, str]:
+    """The clustering features, in order, from the ``segmentation_features`` model: each
+    feature's name and its declared transform (``log`` or ``none``)."""
     listed = engine_for(relation, session).arrow(order_by="feature_position")
-    return [str(name) for name in listed.column("feature").to_pylist()]
+    names, transforms = listed.column("feature").to_pylist(), listed.column("transform").to_pylist()
+    return {str(name): str(transform) for name, transform in zip(names, transforms, strict=True)}
 
 
 def segmentation_models(
@@ -109,6 +112,15 @@ def reducer_comparison(session: Any, config: Any, features: Any, clustering_feat
     n_segments = selected_n_segments(_frame(elbow, session))
     listed = _clustering_features(clustering_features, session)
     return engine.result(_reducer_comparison(engine, params, n_segments, listed))
+
+
+def feature_transform_comparison(session: Any, config: Any, features: Any, clustering_features: Any, elbow: Any) -> Any:
+    """Every var feature_transform value measured by label-free criteria on the test split."""
+    engine = engine_for(features, session)
+    params = SegmentationParams.from_config(config)
+    n_segments = selected_n_segments(_frame(elbow, session))
+    listed = _clustering_features(clustering_features, session)
+    return engine.result(_feature_transform_comparison(engine, params, n_segments, listed))
 
 
 def _segmented(session: Any, reduced: Any, segments: Any) -> Engine:

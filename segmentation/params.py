@@ -64,6 +64,8 @@ class SegmentationParams:
     n_segments: int | None = var_default("n_segments")
     random_seed: int = var_default("random_seed")
     reducer: str = var_default("reducer")
+    #: How the features marked ``transform: log`` are transformed before scaling.
+    feature_transform: str = var_default("feature_transform")
     #: Reduced dimensions: a count, or a share of variance (PCA's count sets the
     #: autoencoder's bottleneck).
     n_components: int | float = var_default("n_components")

@@ -43,7 +43,7 @@ from segmentation.log import logger
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FITTING_MODELS = ("segmentation_models", "customer_features_reduced", "customer_segments")
-#: reducer_comparison only where var compare_reducers leaves it enabled.
+#: reducer_comparison and feature_transform_comparison only where their vars leave them enabled.
 DIAGNOSTIC_MODELS = (
     "segmentation_metrics",
     "segment_quality",
@@ -51,6 +51,7 @@ DIAGNOSTIC_MODELS = (
     "pca_components",
     "model_scoring_sql",
     "reducer_comparison",
+    "feature_transform_comparison",
 )
 SQL_BEFORE_ML = (
     "+int_customer_features_engineered +rpt_rejection_reasons segment_naming_rules segment_campaigns "

@@ -305,6 +305,17 @@ VARS: tuple[VarSpec, ...] = (
         choices=("pca", "autoencoder", "none"),
     ),
     VarSpec(
+        "feature_transform",
+        "choice",
+        "shifted_log",
+        "how the skewed amounts (features marked `transform: log`) are transformed before scaling: "
+        "`shifted_log` is ln(x + shift) with the shift learned per feature on the train split (the 25th "
+        "percentile of its positive values) and stored with the version; `log1p` is ln(1 + x); `none` leaves "
+        "them as they are (docs/quality.md compares them)",
+        python=True,
+        choices=("shifted_log", "log1p", "none"),
+    ),
+    VarSpec(
         "n_components",
         "count_or_share",
         0.9,
@@ -318,6 +329,12 @@ VARS: tuple[VarSpec, ...] = (
         "bool",
         True,
         "build `reducer_comparison`; `false` skips it, and a PCA build then never imports TensorFlow",
+    ),
+    VarSpec(
+        "compare_feature_transforms",
+        "bool",
+        True,
+        "build `feature_transform_comparison` (every `feature_transform` measured on the test split)",
     ),
     VarSpec(
         "export_path",

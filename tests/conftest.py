@@ -22,15 +22,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 FEATURES_YML = REPO_ROOT / "models" / "intermediate" / "_intermediate__models.yml"
 
 
-def declared_clustering_features(path: Path = FEATURES_YML) -> tuple[str, ...]:
-    """The clustering features as declared, in order: the columns of
-    int_customer_features_engineered marked ``meta: {clustering_feature: true}`` (what
-    the ``segmentation_features`` model lists in a build)."""
+def declared_clustering_features(path: Path = FEATURES_YML) -> dict[str, str]:
+    """The clustering features as declared, in order, each with its transform (``log`` or
+    ``none``): the columns of int_customer_features_engineered marked
+    ``meta: {clustering_feature: true}`` (what the ``segmentation_features`` model lists
+    in a build, and what the fit takes)."""
     models = yaml.safe_load(path.read_text())["models"]
     columns = next(model["columns"] for model in models if model["name"] == "int_customer_features_engineered")
-    return tuple(
-        column["name"] for column in columns if column.get("config", {}).get("meta", {}).get("clustering_feature")
-    )
+    metas = [(column["name"], column.get("config", {}).get("meta", {})) for column in columns]
+    return {name: meta.get("transform", "none") for name, meta in metas if meta.get("clustering_feature")}
 
 
 CLUSTERING_FEATURES = declared_clustering_features()

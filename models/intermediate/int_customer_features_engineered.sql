@@ -1,8 +1,10 @@
 -- Features that separate customer behaviour, one row per clean customer. Amounts are
--- turned into per-month rates (tenure varies from 6 to 12 months) and log-transformed
--- (ln(1 + x)): the raw amounts are heavily right-skewed, and k-means on raw amounts
--- would only find the few biggest spenders. Each feature is documented in
--- _intermediate__models.yml; segmentation/columns.py lists those that are clustered.
+-- turned into per-month rates (tenure varies from 6 to 12 months) and kept in real units:
+-- they are heavily right-skewed and often exactly zero, and the segment model learns how
+-- to transform each of them (var feature_transform; by default ln(x + shift) with the
+-- shift learned on the train split and stored with the model version, docs/quality.md).
+-- Each feature is documented in _intermediate__models.yml, where the clustered ones are
+-- marked (meta clustering_feature) with their transform (meta transform).
 
 with
 
@@ -55,26 +57,22 @@ final as (
         customer_id,
         {{ train_test_split('customer_id') }} as split,
 
-        -- descriptive rates in real units (not clustered directly)
-        monthly_purchases,
-        monthly_cash_advance,
-        monthly_payments,
-        average_purchase_ticket,
+        -- descriptive rate in real units (not clustered)
         average_cash_advance_ticket,
-        payment_to_minimum_ratio,
 
-        -- clustering features: log-transformed amounts and rates
-        ln(1 + balance) as log_balance,
-        ln(1 + monthly_purchases) as log_monthly_purchases,
-        ln(1 + monthly_oneoff_purchases) as log_monthly_oneoff_purchases,
-        ln(1 + monthly_installments_purchases) as log_monthly_installments_purchases,
-        ln(1 + monthly_cash_advance) as log_monthly_cash_advance,
-        ln(1 + monthly_purchases_trx) as log_monthly_purchases_trx,
-        ln(1 + monthly_cash_advance_trx) as log_monthly_cash_advance_trx,
-        ln(1 + average_purchase_ticket) as log_average_purchase_ticket,
-        ln(1 + credit_limit) as log_credit_limit,
-        ln(1 + monthly_payments) as log_monthly_payments,
-        ln(1 + payment_to_minimum_ratio) as log_payment_to_minimum_ratio,
+        -- clustering features: amounts, counts and ratios in real units, which the
+        -- segment model transforms (meta transform: log)
+        balance,
+        monthly_purchases,
+        monthly_oneoff_purchases,
+        monthly_installments_purchases,
+        monthly_cash_advance,
+        monthly_purchases_trx,
+        monthly_cash_advance_trx,
+        average_purchase_ticket,
+        credit_limit,
+        monthly_payments,
+        payment_to_minimum_ratio,
 
         -- clustering features: shares and frequencies, already on [0, 1] (or [0, 2])
         credit_utilisation,

@@ -2,7 +2,8 @@
 -- them: the columns of int_customer_features_engineered whose yml entry says
 -- `meta: {clustering_feature: true}` (macros/column_lists.sql, clustering_features).
 -- The fit reads this table, so declaring a feature in the yml is all it takes to
--- cluster it.
+-- cluster it; `meta: {transform: log}` there marks a skewed amount the segment model
+-- transforms (var feature_transform).
 
 -- depends_on: {{ ref("int_customer_features_engineered") }}
 
@@ -16,7 +17,8 @@ declared as (
     select
         {{ loop.index }} as feature_position,
         '{{ feature.name }}' as feature,
-        '{{ dbt.escape_single_quotes(feature.description | trim) }}' as description
+        '{{ dbt.escape_single_quotes(feature.description | trim) }}' as description,
+        '{{ dbt.escape_single_quotes(feature.transform) }}' as transform
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -25,7 +27,8 @@ declared as (
     select
         0 as feature_position,
         '' as feature,
-        '' as description
+        '' as description,
+        '' as transform
     where false
     {%- endfor %}
 
@@ -36,7 +39,8 @@ final as (
     select
         cast(feature_position as integer) as feature_position,
         cast(feature as {{ dbt.type_string() }}) as feature,
-        cast(description as {{ dbt.type_string() }}) as description
+        cast(description as {{ dbt.type_string() }}) as description,
+        cast(transform as {{ dbt.type_string() }}) as transform
     from declared
 
 )

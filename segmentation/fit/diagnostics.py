@@ -1,31 +1,48 @@
-"""Fit diagnostics: the PCA loadings and the reducer comparison.
+"""Fit diagnostics: the PCA loadings, the reducer comparison and the feature transform
+comparison.
 
 Each function reads seeded samples of the engineered features through an engine and
 returns the Arrow table of one dbt Python model (``pca_components``,
-``reducer_comparison``). How good the build's segments are is the evaluation side's
+``reducer_comparison``, ``feature_transform_comparison``). How good the build's segments are is the evaluation side's
 (:mod:`segmentation.evaluation`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 from sklearn.cluster import KMeans
 from sklearn.decomposition import PCA
+from sklearn.metrics import adjusted_rand_score
 
 from segmentation.engines import Engine
 from segmentation.fit.procedure import fit_sample_size
 from segmentation.fit.reducers import PCA_SOLVER, components_kept, fit_reduction
 from segmentation.fit.scores import clustering_scores
 from segmentation.fit.steps import N_INIT, usable_feature_matrix
+from segmentation.fit.transforms import FEATURE_TRANSFORMS, log_columns
 from segmentation.log import logger
 from segmentation.params import REDUCERS, SegmentationParams
 from segmentation.scoring.model import SegmentModel
 from segmentation.tables import frame_to_arrow
+
+FEATURE_TRANSFORM_COMPARISON_SCHEMA = pa.schema(
+    [
+        ("feature_transform", pa.string()),
+        ("n_dimensions", pa.int32()),
+        ("test_silhouette", pa.float64()),
+        ("test_davies_bouldin", pa.float64()),
+        ("seed_stability", pa.float64()),
+        ("smallest_segment_share", pa.float64()),
+        ("largest_segment_share", pa.float64()),
+        ("is_selected_feature_transform", pa.bool_()),
+    ]
+)
 
 PCA_COMPONENTS_SCHEMA = pa.schema(
     [
@@ -79,7 +96,7 @@ def pca_components(features: Engine, params: SegmentationParams, model: SegmentM
 
 
 def reducer_comparison(
-    features: Engine, params: SegmentationParams, n_segments: int, clustering_features: Sequence[str]
+    features: Engine, params: SegmentationParams, n_segments: int, clustering_features: Mapping[str, str]
 ) -> pa.Table:
     """One row per reducer (none, pca, autoencoder) at the same size, measured on the test
     split in the scaled feature space, so that the rows compare: reconstruction R-squared,
@@ -88,17 +105,15 @@ def reducer_comparison(
     of as many test customers (at most ``kmeans_sample_size`` each)."""
     if features.is_empty():
         return REDUCER_COMPARISON_SCHEMA.empty_table()
-    samples = features.split_samples(clustering_features, fit_sample_size(params), params.random_seed)
-    matrix, is_train, _ = usable_feature_matrix(samples, clustering_features)
-    train, test = matrix[is_train], matrix[~is_train]
+    train, test, logged = _comparison_samples(features, params, clustering_features, fit_sample_size(params))
     rows = []
     for name in REDUCERS:
         started = time.perf_counter()
-        reduction = fit_reduction(train, params, reducer=name)
+        reduction = fit_reduction(train, params, reducer=name, log_columns=logged)
         kmeans = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=params.random_seed)
         kmeans.fit(reduction.transform(train))
         fit_seconds = time.perf_counter() - started
-        scaled_test = reduction.named_steps["scale"].transform(test)
+        scaled_test = reduction.named_steps["scale"].transform(reduction.named_steps["transform"].transform(test))
         reduced_test = reduction.named_steps["reduce"].transform(scaled_test)
         rebuilt = reduction.named_steps["reduce"].inverse_transform(reduced_test)
         residual = ((scaled_test - rebuilt) ** 2).sum()
@@ -119,3 +134,53 @@ def reducer_comparison(
         )
         logger.info(f"reducer comparison: {name} done in {fit_seconds:.1f} s")
     return frame_to_arrow(pd.DataFrame(rows), REDUCER_COMPARISON_SCHEMA)
+
+
+def _comparison_samples(
+    features: Engine, params: SegmentationParams, clustering_features: Mapping[str, str], sample_size: int
+) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """Seeded samples of at most ``sample_size`` train and as many test customers (the
+    features that vary on the train split), and the positions of the log-transformed ones."""
+    listed = list(clustering_features)
+    samples = features.split_samples(listed, sample_size, params.random_seed)
+    matrix, is_train, names = usable_feature_matrix(samples, listed)
+    return matrix[is_train], matrix[~is_train], log_columns(names, clustering_features)
+
+
+def feature_transform_comparison(
+    features: Engine, params: SegmentationParams, n_segments: int, clustering_features: Mapping[str, str]
+) -> pa.Table:
+    """One row per value of var feature_transform: the build's pipeline (transform, scaler,
+    reducer, k-means with the selected k) fitted on a seeded sample of train customers
+    (at most ``elbow_sample_size``) and measured on as many test customers, by label-free
+    criteria (real data has no labels): silhouette and Davies-Bouldin in the space the
+    candidate clusters, seed-to-seed stability (adjusted Rand index of the test
+    customers' segments between k-means seeded ``random_seed`` and ``random_seed + 1``)
+    and the smallest and largest segment's share of the test customers."""
+    if features.is_empty() or n_segments < 1:
+        return FEATURE_TRANSFORM_COMPARISON_SCHEMA.empty_table()
+    train, test, logged = _comparison_samples(features, params, clustering_features, params.elbow_sample_size)
+    rows = []
+    for method in FEATURE_TRANSFORMS:
+        reduction = fit_reduction(train, replace(params, feature_transform=method), log_columns=logged)
+        reduced_train, reduced_test = reduction.transform(train), reduction.transform(test)
+        labels = [
+            KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=seed).fit(reduced_train).predict(reduced_test)
+            for seed in (params.random_seed, params.random_seed + 1)
+        ]
+        scores = clustering_scores(reduced_test, labels[0], params.silhouette_sample_size, params.random_seed)
+        shares = np.bincount(labels[0], minlength=n_segments) / max(len(labels[0]), 1)
+        rows.append(
+            {
+                "feature_transform": method,
+                "n_dimensions": int(reduced_test.shape[1]),
+                "test_silhouette": scores["silhouette"],
+                "test_davies_bouldin": scores["davies_bouldin"],
+                "seed_stability": float(adjusted_rand_score(labels[0], labels[1])),
+                "smallest_segment_share": float(shares.min()),
+                "largest_segment_share": float(shares.max()),
+                "is_selected_feature_transform": method == params.feature_transform,
+            }
+        )
+    logger.info(f"feature transform comparison: {len(rows)} candidates on {len(train):,} train customers")
+    return frame_to_arrow(pd.DataFrame(rows), FEATURE_TRANSFORM_COMPARISON_SCHEMA)

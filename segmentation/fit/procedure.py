@@ -10,7 +10,7 @@ distance per split) is the version's rendered scoring SQL
 
 1. check the feature columns and values, and summarise them in one scan;
 2. keep the features that vary on the train split;
-3. fit ``StandardScaler -> reducer`` on a seeded sample of at most
+3. fit ``FeatureTransform -> StandardScaler -> reducer`` on a seeded sample of at most
    ``kmeans_sample_size`` train customers, and reduce it;
 4. the elbow curve on that sample picks k (:mod:`segmentation.fit.elbow`); k-means on it;
 5. label statistics over every customer (one scoring pass in the database);
@@ -20,7 +20,7 @@ distance per split) is the version's rendered scoring SQL
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,12 +34,13 @@ from segmentation.fit.reducers import fit_reduction, model_from_reduction
 from segmentation.fit.scores import clustering_scores
 from segmentation.fit.segment_ids import reorder_by_id
 from segmentation.fit.steps import N_INIT, check_fit_size, fit_kmeans, selected_n_segments, varying_by_range
+from segmentation.fit.transforms import log_columns
 from segmentation.fit.version_row import FittedVersion, null_if_nan, number_segments, registry_row, unnamed_segments
 from segmentation.log import logger
 from segmentation.params import SegmentationParams
 from segmentation.scoring.model import SegmentModel, check_features
 from segmentation.scoring.registry import REGISTRY_SCHEMA, version_in_use
-from segmentation.scoring.sql import score_select
+from segmentation.scoring.sql import score_select, transformed_feature
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,8 @@ def label_statistics(features: Engine, model: SegmentModel) -> LabelStatistics:
     names = list(model.features)
     n_segments = model.n_segments
     scored = score_select(model, features.source, 0, unnamed_segments(n_segments), passthrough=["split", *names])
-    means = ", ".join(f"avg({name}) as {name}" for name in names)
+    # The means of the transformed features: what the scaler standardises.
+    means = ", ".join(f"avg({transformed_feature(model, position)}) as {name}" for position, name in enumerate(names))
     stats = features.frame(
         "select split, segment_id, count(*) as customers, "
         f"sum(distance_to_centroid * distance_to_centroid) as squared_distances, {means} "
@@ -102,10 +104,11 @@ def fit_sample_size(params: SegmentationParams) -> int:
 
 
 def kept_features(
-    features: Engine, params: SegmentationParams, clustering_features: Sequence[str]
+    features: Engine, params: SegmentationParams, clustering_features: Sequence[str] | Mapping[str, str]
 ) -> tuple[list[str], int, int, str]:
     """Steps 1 and 2: the ``clustering_features`` that vary on the train split, the split
     sizes and the train fingerprint; stops with the counts when the data cannot be fitted."""
+    clustering_features = list(clustering_features)
     check_features(features, clustering_features)
     summary = features.summary(clustering_features)
     check_fit_size(max(params.n_segments or 2, 2), summary.train_customer_count)
@@ -119,10 +122,11 @@ def fit_version(
     params: SegmentationParams,
     registry: pd.DataFrame,
     naming_rules: pd.DataFrame,
-    clustering_features: Sequence[str],
+    clustering_features: Mapping[str, str],
 ) -> pa.Table:
     """Fit a new model version on the ``clustering_features`` of the train split of
-    ``features`` (the ``segmentation_features`` model's list); its registry row.
+    ``features`` (the ``segmentation_features`` model's list: each feature's name and its
+    declared transform, ``log`` or ``none``); its registry row.
 
     ``registry`` holds the versions stored so far (possibly none): the new version takes
     the next id, and its segment ids are matched to the latest stored version's.
@@ -131,7 +135,8 @@ def fit_version(
     sample = features.sample(names, fit_sample_size(params), params.random_seed, split="train")
     train = sample[names].to_numpy(dtype=np.float64)
     del sample
-    model = model_from_reduction(fit_reduction(train, params), names, params.reducer)
+    reduction = fit_reduction(train, params, log_columns=log_columns(names, clustering_features))
+    model = model_from_reduction(reduction, names, params.reducer)
     reduced_train = model.reduce(train)
     del train  # the copies of the train rows go as soon as they are used: peak memory
     logger.info(
@@ -173,7 +178,7 @@ def update_registry(
     params: SegmentationParams,
     registry: pd.DataFrame,
     naming_rules: pd.DataFrame,
-    clustering_features: Sequence[str],
+    clustering_features: Mapping[str, str],
 ) -> pa.Table:
     """The rows ``segmentation_models`` appends this build: a new version when var refit
     is true; none when it is false (after checking the version to score with exists) or

@@ -2,10 +2,14 @@
 
 ``pca`` (scikit-learn's PCA), ``autoencoder`` (:class:`~segmentation.fit.autoencoder.
 AutoencoderReducer`, Keras) and ``none`` (identity: k-means on the scaled features) all
-share scikit-learn's transformer interface, so any of them sits in the same ``Pipeline``.
+share scikit-learn's transformer interface, so any of them sits in the same ``Pipeline``,
+after the learned feature transform (:class:`~segmentation.fit.transforms.FeatureTransform`)
+and the scaler.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.base import TransformerMixin
@@ -13,6 +17,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+from segmentation.fit.transforms import FeatureTransform
 from segmentation.params import ParameterError, SegmentationParams
 from segmentation.scoring.model import DenseLayer, SegmentModel
 
@@ -75,10 +80,16 @@ def check_n_dimensions(n_dimensions: int, n_rows: int, n_features: int, params: 
         )
 
 
-def fit_reduction(train: np.ndarray, params: SegmentationParams, reducer: str | None = None) -> Pipeline:
-    """Fit ``StandardScaler -> reducer`` on the train rows."""
-    scaler = StandardScaler().fit(train)
-    scaled = scaler.transform(train)
+def fit_reduction(
+    train: np.ndarray, params: SegmentationParams, reducer: str | None = None, log_columns: Sequence[int] = ()
+) -> Pipeline:
+    """Fit ``FeatureTransform -> StandardScaler -> reducer`` on the train rows; the
+    columns at ``log_columns`` are transformed as var feature_transform says."""
+    transform = FeatureTransform(log_columns, params.feature_transform).fit(train)
+    transformed = transform.transform(train)
+    scaler = StandardScaler().fit(transformed)
+    scaled = scaler.transform(transformed)
+    del transformed
     name = reducer or params.reducer
     if name == "none":
         n_dimensions = train.shape[1]
@@ -86,11 +97,12 @@ def fit_reduction(train: np.ndarray, params: SegmentationParams, reducer: str | 
         n_dimensions = n_reduced_dimensions(scaled, params.n_components, params.random_seed)
     check_n_dimensions(n_dimensions, train.shape[0], train.shape[1], params)
     reducer_step = make_reducer(name, n_dimensions, params).fit(scaled)
-    return Pipeline([("scale", scaler), ("reduce", reducer_step)])
+    return Pipeline([("transform", transform), ("scale", scaler), ("reduce", reducer_step)])
 
 
 def model_from_reduction(reduction: Pipeline, features: list[str], reducer: str) -> SegmentModel:
-    """The arrays of a fitted ``StandardScaler -> reducer`` pipeline (no centroids yet)."""
+    """The arrays of a fitted ``FeatureTransform -> StandardScaler -> reducer`` pipeline
+    (no centroids yet)."""
     scaler = reduction.named_steps["scale"]
     return SegmentModel(
         features=tuple(features),
@@ -98,6 +110,7 @@ def model_from_reduction(reduction: Pipeline, features: list[str], reducer: str)
         scaler_scale=np.asarray(scaler.scale_, dtype=np.float64),
         reducer=reducer,
         layers=reducer_layers(reduction.named_steps["reduce"], reducer),
+        log_shifts=np.asarray(reduction.named_steps["transform"].log_shifts_, dtype=np.float64),
     )
 
 

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from segmentation.log import logger
-from segmentation.scoring.model import SegmentModel
+from segmentation.scoring.model import SegmentModel, log_shifted
 
 
 @dataclass(frozen=True)
@@ -54,9 +54,10 @@ def match_to_previous(
         return None
     new_columns = [model.features.index(name) for name in common]
     old_columns = [previous.features.index(name) for name in common]
-    old_scaled = (previous.centroids_real[:, old_columns] - model.scaler_mean[new_columns]) / model.scaler_scale[
-        new_columns
-    ]
+    # The previous centroids in real units, transformed and scaled as this version does.
+    shifts = model.log_shifts[new_columns] if len(model.log_shifts) else model.log_shifts
+    old_transformed = log_shifted(previous.centroids_real[:, old_columns], shifts)
+    old_scaled = (old_transformed - model.scaler_mean[new_columns]) / model.scaler_scale[new_columns]
     new_scaled = np.nan_to_num(profiles_scaled[:, new_columns])
     cost = np.sqrt(((new_scaled[:, None, :] - old_scaled[None, :, :]) ** 2).sum(axis=2))
     new_rows, old_rows = linear_sum_assignment(cost)

@@ -19,7 +19,7 @@ import pyarrow as pa
 from segmentation.fit.segment_ids import PreviousSegments, match_to_previous, numbering_by_size
 from segmentation.log import logger
 from segmentation.params import SegmentationParams
-from segmentation.scoring.model import SegmentModel
+from segmentation.scoring.model import SegmentModel, real_units
 from segmentation.scoring.registry import REGISTRY_SCHEMA
 
 
@@ -68,7 +68,9 @@ def _segment_structs(
             "naming_z_score": None if pd.isna(named_row["naming_z_score"]) else float(named_row["naming_z_score"]),
             "train_customer_count": int(train_counts[position]),
             "centroid_scaled": profiles[position].tolist(),
-            "centroid_real": (profiles[position] * model.scaler_scale + model.scaler_mean).tolist(),
+            "centroid_real": real_units(
+                profiles[position] * model.scaler_scale + model.scaler_mean, model.log_shifts
+            ).tolist(),
         }
         for position, named_row in named.iterrows()
     ]
@@ -117,6 +119,8 @@ def registry_row(fitted: FittedVersion, registry: pd.DataFrame) -> pa.Table:
         "ids_matched_to_version": fitted.ids_matched_to_version,
         "elbow_sample_size": int(elbow["elbow_sample_size"].iloc[0]),
         "features": list(model.features),
+        "feature_transform": params.feature_transform,
+        "log_shifts": [None if np.isnan(shift) else float(shift) for shift in model.log_shifts],
         "scaler_mean": model.scaler_mean.tolist(),
         "scaler_scale": model.scaler_scale.tolist(),
         "reducer_layers": [

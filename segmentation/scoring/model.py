@@ -1,7 +1,8 @@
 """A fitted segment model as plain numbers, and the numpy reference scoring.
 
 A :class:`SegmentModel` is everything needed to give a customer a segment, as numeric
-arrays: the features it reads, the scaler's means and scales, the reducer as dense
+arrays: the features it reads, the learned shift of each log-transformed feature
+(``ln(max(x, 0) + shift)``; NaN for a feature used as it is), the scaler's means and scales, the reducer as dense
 layers (PCA is one linear layer; the autoencoder's encoder is its dense layers; ``none``
 has none), and the centroids in the reduced space, row ``i`` being ``segment_id`` ``i + 1``.
 The registry (:mod:`segmentation.scoring.registry`) stores exactly these arrays, so a
@@ -19,7 +20,7 @@ This module also holds what both sides check and return: the columns of
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -49,9 +50,30 @@ class DenseLayer:
         return np.maximum(values, 0.0) if self.activation == "relu" else values
 
 
+def log_shifted(matrix: np.ndarray, log_shifts: np.ndarray) -> np.ndarray:
+    """``ln(max(x, 0) + shift)`` of the columns with a shift (``log_shifts[j]`` not NaN);
+    the other columns as they are. An empty ``log_shifts`` leaves every column as it is."""
+    logged = ~np.isnan(log_shifts) if len(log_shifts) else np.zeros(matrix.shape[1], dtype=bool)
+    if not logged.any():
+        return matrix
+    out = np.array(matrix, dtype=np.float64, copy=True)
+    out[:, logged] = np.log(np.maximum(out[:, logged], 0.0) + log_shifts[logged])
+    return out
+
+
+def real_units(transformed: np.ndarray, log_shifts: np.ndarray) -> np.ndarray:
+    """The inverse of :func:`log_shifted`: ``exp(t) - shift`` on the log-transformed
+    columns (a segment's mean there becomes a geometric-style mean in real units)."""
+    logged = ~np.isnan(log_shifts) if len(log_shifts) else np.zeros(transformed.shape[-1], dtype=bool)
+    out = np.array(transformed, dtype=np.float64, copy=True)
+    out[..., logged] = np.exp(out[..., logged]) - log_shifts[logged]
+    return out
+
+
 @dataclass(frozen=True)
 class SegmentModel:
-    """A fitted scaler, reducer and centroids, as arrays (see the module docstring)."""
+    """A fitted feature transform, scaler, reducer and centroids, as arrays (see the
+    module docstring)."""
 
     features: tuple[str, ...]
     scaler_mean: np.ndarray
@@ -60,14 +82,22 @@ class SegmentModel:
     layers: tuple[DenseLayer, ...]
     #: k x d centroids in the reduced space; row i is segment_id i + 1.
     centroids: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
+    #: Per feature, the shift of ``ln(max(x, 0) + shift)``, NaN for a feature used as it
+    #: is; empty (a version fitted before feature transforms existed): none transformed.
+    log_shifts: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @property
     def n_segments(self) -> int:
         return int(self.centroids.shape[0])
 
+    def transform(self, matrix: np.ndarray) -> np.ndarray:
+        """Raw feature values (columns in the order of ``features``) with the learned
+        feature transform applied: what the scaler standardises."""
+        return log_shifted(matrix, self.log_shifts)
+
     def scale(self, matrix: np.ndarray) -> np.ndarray:
-        """Standardise raw feature values (columns in the order of ``features``)."""
-        return (matrix - self.scaler_mean) / self.scaler_scale
+        """Transform and standardise raw feature values (columns in the order of ``features``)."""
+        return (self.transform(matrix) - self.scaler_mean) / self.scaler_scale
 
     def reduce_scaled(self, scaled: np.ndarray) -> np.ndarray:
         for layer in self.layers:
@@ -107,7 +137,7 @@ class SegmentModel:
         return segment_ids, nearest, confidence
 
     def with_centroids(self, centroids: np.ndarray) -> SegmentModel:
-        return SegmentModel(self.features, self.scaler_mean, self.scaler_scale, self.reducer, self.layers, centroids)
+        return replace(self, centroids=centroids)
 
 
 #: Prefix of the reduced coordinate columns: component_1, component_2, ...

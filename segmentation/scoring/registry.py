@@ -77,6 +77,8 @@ REGISTRY_SCHEMA = pa.schema(
         ("test_mean_squared_distance", pa.float64()),
         ("elbow_sample_size", pa.int64()),
         ("features", pa.list_(pa.string())),
+        ("feature_transform", pa.string()),
+        ("log_shifts", _DOUBLES),
         ("scaler_mean", _DOUBLES),
         ("scaler_scale", _DOUBLES),
         ("reducer_layers", pa.list_(LAYER_TYPE)),
@@ -136,7 +138,16 @@ def load_model(registry: pd.DataFrame, model_version: int) -> SegmentModel:
             for layer in row["reducer_layers"]
         ),
         centroids=np.asarray(row["centroids"], dtype=np.float64),
+        log_shifts=stored_log_shifts(row.get("log_shifts")),
     )
+
+
+def stored_log_shifts(stored: list | None) -> np.ndarray:
+    """A version's ``log_shifts`` as an array, null items (features used as they are) as
+    NaN; empty for a version stored before feature transforms existed."""
+    if stored is None:
+        return np.empty(0)
+    return np.asarray([np.nan if shift is None else shift for shift in stored], dtype=np.float64)
 
 
 def segment_names(registry: pd.DataFrame, model_version: int) -> dict[int, str]:

@@ -1,6 +1,7 @@
 """Render a stored model version as SQL: scaler, dense layers, nearest centroid.
 
-A :class:`~segmentation.scoring.model.SegmentModel` is plain arithmetic: standardise
+A :class:`~segmentation.scoring.model.SegmentModel` is plain arithmetic: transform the
+skewed features (``ln(greatest(x, 0) + shift)`` with the version's learned shift), standardise
 each feature, pass the scaled values through dense layers (``activation(x @ kernel +
 bias)``: PCA is one linear layer, the autoencoder's encoder its relu layers and a linear
 bottleneck, ``none`` no layer), then take the nearest centroid. This module writes that
@@ -8,7 +9,7 @@ arithmetic as one SQL ``select`` with the version's numbers as literals, so the 
 scores every customer (multi-threaded, streaming, spilling to disk when it must) and the
 rows never enter Python.
 
-The SQL is portable (``least``, ``greatest``, ``sqrt``, ``tanh``, ``case``; numbers as
+The SQL is portable (``least``, ``greatest``, ``ln``, ``sqrt``, ``tanh``, ``case``; numbers as
 double literals with an exponent, which DuckDB and Spark SQL both read as DOUBLE, never
 as DECIMAL), so the same text runs on DuckDB and on Spark. It computes what
 :meth:`SegmentModel.reduce` and :meth:`SegmentModel.assign` compute with numpy; the
@@ -99,19 +100,28 @@ def _check_model(model: SegmentModel) -> None:
         width = layer.kernel.shape[1]
 
 
+def transformed_feature(model: SegmentModel, position: int) -> str:
+    """SQL of feature ``position`` (0-based) with the version's learned transform:
+    ``ln(greatest(x, 0) + shift)`` for a log-transformed feature, the column itself
+    otherwise (as :meth:`SegmentModel.transform`)."""
+    name = identifier(model.features[position])
+    if len(model.log_shifts) and not math.isnan(model.log_shifts[position]):
+        return f"ln(greatest({name}, 0e0) + {double_literal(model.log_shifts[position])})"
+    return name
+
+
 def reduced_select(model: SegmentModel, source: str, passthrough: Sequence[str] = ()) -> str:
     """SQL selecting ``customer_id``, ``passthrough`` and ``component_1..d`` (the
     version's reduced coordinates) from ``source`` (a table name or a parenthesised
     query) with the version's feature columns."""
     _check_model(model)
     keep = ["customer_id", *(identifier(column) for column in passthrough)]
-    features = [identifier(name) for name in model.features]
     scaled = [
-        f"({name} - {double_literal(mean)}) / {double_literal(scale)} as scaled_{position}"
-        for position, (name, mean, scale) in enumerate(
-            zip(features, model.scaler_mean, model.scaler_scale, strict=True), start=1
-        )
+        f"({transformed_feature(model, position - 1)} - {double_literal(mean)}) / {double_literal(scale)}"
+        f" as scaled_{position}"
+        for position, (mean, scale) in enumerate(zip(model.scaler_mean, model.scaler_scale, strict=True), start=1)
     ]
+    features = model.features
     sql = _select([*keep, *scaled], f"select * from {source}", "scoring_input")
     inputs = [f"scaled_{position}" for position in range(1, len(features) + 1)]
     for depth, layer in enumerate(model.layers, start=1):

@@ -288,7 +288,7 @@ def test_constant_and_empty_columns_are_left_out_of_clustering_with_a_warning(tm
     assert_reconciled(run, 300)
     warning = one_line(run.output)
     assert "constant features left out of clustering" in warning
-    for feature in ("log_credit_limit", "prc_full_payment"):
+    for feature in ("credit_limit", "prc_full_payment"):
         assert feature in warning
     assert run.scalar("select count(*) from dim_customers where credit_limit is null or isnan(credit_limit)") == 0
     assert run.scalar("select count(*) from customer_segments where isnan(distance_to_centroid)") == 0
@@ -299,7 +299,7 @@ def test_constant_and_empty_columns_are_left_out_of_clustering_with_a_warning(tm
         "select count(*) from rpt_feature_correlations where correlation is null and feature_a = 'prc_full_payment'"
     )
     assert nulls == 17  # every other feature; the diagonal stays 1
-    assert run.scalar("select skewness from rpt_feature_summary where feature = 'log_credit_limit'") is None
+    assert run.scalar("select skewness from rpt_feature_summary where feature = 'credit_limit'") is None
 
 
 @pytest.mark.parametrize("name", ["o'brien; drop table x; --.csv", 'quote"d $(rm -rf x) `y`.csv'])

@@ -14,6 +14,7 @@ import pytest
 
 from segmentation.fit.reducers import fit_reduction, model_from_reduction
 from segmentation.fit.steps import fit_kmeans, usable_feature_matrix
+from segmentation.fit.transforms import log_columns
 from segmentation.params import SegmentationParams
 from segmentation.scoring.model import SegmentModel, feature_matrix
 from segmentation.scoring.sql import (
@@ -51,7 +52,8 @@ def fitted_model(features: pd.DataFrame, reducer: str) -> SegmentModel:
     """Scaler, reducer and 4-means fitted on the train rows, as the build fits them."""
     params = replace(SegmentationParams(), reducer=reducer, **(FAST_AUTOENCODER if reducer == "autoencoder" else {}))
     matrix, is_train, names = usable_feature_matrix(features, CLUSTERING_FEATURES)
-    model = model_from_reduction(fit_reduction(matrix[is_train], params), names, reducer)
+    logged = log_columns(names, CLUSTERING_FEATURES)
+    model = model_from_reduction(fit_reduction(matrix[is_train], params, log_columns=logged), names, reducer)
     return model.with_centroids(fit_kmeans(model.reduce(matrix[is_train]), 4, 2, params.random_seed))
 
 

@@ -244,19 +244,19 @@ def test_the_spark_engine_answers_as_the_duckdb_engine(spark):
     exactly the size asked, label and segment statistics); only the seeded hash, and so
     which customers a sample smaller than the data holds, is each engine's own."""
     frame, _ = blob_features(n_rows=600)
-    frame.loc[3, "log_balance"] = np.nan
-    frame.loc[4, "log_credit_limit"] = np.inf
+    frame.loc[3, "balance"] = np.nan
+    frame.loc[4, "credit_limit"] = np.inf
     on_spark, on_duckdb = engine_for(spark.createDataFrame(frame)), engine_for(frame)
     assert on_spark.columns() == on_duckdb.columns()
     assert on_spark.not_finite_counts(CLUSTERING_FEATURES) == on_duckdb.not_finite_counts(CLUSTERING_FEATURES)
-    assert on_spark.not_finite_counts(CLUSTERING_FEATURES)["log_balance"] == 1
+    assert on_spark.not_finite_counts(CLUSTERING_FEATURES)["balance"] == 1
     frame = frame.drop(index=[3, 4]).reset_index(drop=True)
     on_spark, on_duckdb = engine_for(spark.createDataFrame(frame)), engine_for(frame)
     spark_summary, duck_summary = on_spark.summary(CLUSTERING_FEATURES), on_duckdb.summary(CLUSTERING_FEATURES)
     assert spark_summary.train_customer_count == duck_summary.train_customer_count
     assert spark_summary.test_customer_count == duck_summary.test_customer_count
     np.testing.assert_allclose(spark_summary.train_ranges, duck_summary.train_ranges, rtol=1e-12)
-    names = list(CLUSTERING_FEATURES[:3])
+    names = list(CLUSTERING_FEATURES)[:3]
     for engine in (on_spark, on_duckdb):
         small = engine.sample(names, 50, seed=7, split="train")
         assert len(small) == 50 and small["customer_id"].is_monotonic_increasing
@@ -312,9 +312,9 @@ def test_spark_fit_finds_planted_groups_with_every_reducer(spark):
 
 def test_spark_fit_refuses_missing_feature_values(spark):
     broken, _ = blob_features()
-    broken.loc[:4, "log_balance"] = np.nan
+    broken.loc[:4, "balance"] = np.nan
     params = SegmentationParams.from_config({"n_segments": 3})
-    with pytest.raises(SegmentationError, match=r"missing or infinite values \{'log_balance': 5\}"):
+    with pytest.raises(SegmentationError, match=r"missing or infinite values \{'balance': 5\}"):
         fit_version(
             engine_for(spark.createDataFrame(broken)),
             params,

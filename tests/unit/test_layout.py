@@ -33,7 +33,7 @@ ALLOWED = {
 }
 #: The modules that wire the sides together (nothing imports them but the models and tests).
 ENTRY_POINTS = {"segmentation.dbt_models"}
-RUNNERS = {"segmentation", "segmentation.generator", "segmentation.spark_build"}
+RUNNERS = {"segmentation", "segmentation.generator", "segmentation.planted", "segmentation.spark_build"}
 
 
 def module_name(path: Path) -> str:
@@ -47,7 +47,7 @@ def side(module: str) -> str | None:
     parts = module.split(".")
     if len(parts) >= 2 and parts[1] in ALLOWED:
         return parts[1]
-    return None  # the package itself and the runners (generator, spark_build)
+    return None  # the package itself and the runners (generator, planted, spark_build)
 
 
 def imported_modules(path: Path) -> set[str]:

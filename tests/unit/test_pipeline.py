@@ -13,6 +13,7 @@ from segmentation.engines import engine_for
 from segmentation.fit.reducers import fit_reduction
 from segmentation.fit.segment_ids import segment_numbering
 from segmentation.fit.steps import selected_n_segments
+from segmentation.fit.transforms import log_columns
 from segmentation.params import ParameterError, SegmentationParams
 from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, component_columns
 from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score
@@ -39,10 +40,11 @@ def test_pca_layer_is_scikit_learn_pca_fitted_on_train():
     params = SegmentationParams(n_components=0.5)
     _, reduced, model = segment(frame, params)
     train = frame.loc[frame["split"] == "train", list(CLUSTERING_FEATURES)].to_numpy()
-    reduction = fit_reduction(train, params)
+    logged = log_columns(list(CLUSTERING_FEATURES), CLUSTERING_FEATURES)
+    reduction = fit_reduction(train, params, log_columns=logged)
     expected = reduction.transform(frame[list(CLUSTERING_FEATURES)].to_numpy())
     np.testing.assert_allclose(reduced[component_columns(reduced)].to_numpy(), expected, atol=1e-9)
-    np.testing.assert_allclose(model.scaler_mean, train.mean(axis=0))
+    np.testing.assert_allclose(model.scaler_mean, model.transform(train).mean(axis=0))
     pca = reduction.named_steps["reduce"]
     kept = pca.explained_variance_ratio_.sum()
     assert kept >= 0.5 > kept - pca.explained_variance_ratio_[-1]
@@ -117,8 +119,8 @@ def test_numbering_breaks_size_ties_by_centroid():
 
 def test_missing_feature_values_stop_with_the_column_named():
     frame, _ = blob_features(n_rows=100)
-    frame.loc[3, "log_balance"] = np.nan
-    with pytest.raises(SegmentationError, match=r"missing or infinite values \{'log_balance': 1\}"):
+    frame.loc[3, "balance"] = np.nan
+    with pytest.raises(SegmentationError, match=r"missing or infinite values \{'balance': 1\}"):
         segment(frame, SegmentationParams())
 
 

@@ -15,9 +15,17 @@ from segmentation.fit.naming import NamingRuleError, name_segments
 from segmentation.fit.procedure import update_registry
 from segmentation.fit.reducers import fit_reduction
 from segmentation.fit.segment_ids import PreviousSegments, match_to_previous
+from segmentation.fit.transforms import log_columns
 from segmentation.params import ParameterError, SegmentationParams
-from segmentation.scoring.model import SegmentationError
-from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry, reducer_in_use, version_in_use
+from segmentation.scoring.model import SegmentationError, real_units
+from segmentation.scoring.registry import (
+    REGISTRY_SCHEMA,
+    load_model,
+    read_registry,
+    reducer_in_use,
+    stored_log_shifts,
+    version_in_use,
+)
 from segmentation.scoring.transitions import segment_transitions
 from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score, naming_rules
 
@@ -50,7 +58,9 @@ def test_stored_autoencoder_layers_are_the_fitted_encoder():
     _, reduced, model, registry = fit_and_score(features, params)
     # The fit reads its train rows in customer_id order (the autoencoder depends on it).
     train = features.loc[features["split"] == "train"].sort_values("customer_id")
-    reduction = fit_reduction(train[FEATURES].to_numpy(), params)
+    reduction = fit_reduction(
+        train[FEATURES].to_numpy(), params, log_columns=log_columns(FEATURES, CLUSTERING_FEATURES)
+    )
     expected = reduction.transform(features[FEATURES].to_numpy())
     np.testing.assert_allclose(reduced.filter(like="component_").to_numpy(), expected, rtol=1e-6, atol=1e-9)
     assert [layer.activation for layer in model.layers] == ["relu", "linear"]
@@ -114,13 +124,16 @@ def test_registry_row_describes_the_fit():
     for segment in row["segments"]:
         np.testing.assert_allclose(
             np.array(segment["centroid_real"]),
-            np.array(segment["centroid_scaled"]) * np.array(row["scaler_scale"]) + np.array(row["scaler_mean"]),
+            real_units(
+                np.array(segment["centroid_scaled"]) * np.array(row["scaler_scale"]) + np.array(row["scaler_mean"]),
+                stored_log_shifts(row["log_shifts"]),
+            ),
         )
     # Same training rows, same fingerprint; other rows, another.
     _, _, _, again = fit_and_score(features, params)
     assert again.loc[0, "train_fingerprint"] == row["train_fingerprint"]
     changed = features.copy()
-    changed.loc[1, "log_balance"] += 1.0
+    changed.loc[1, "balance"] += 1.0
     _, _, _, other = fit_and_score(changed, params)
     assert other.loc[0, "train_fingerprint"] != row["train_fingerprint"]
 
@@ -188,8 +201,8 @@ def profile(**z_scores: float) -> np.ndarray:
 def test_each_segment_gets_the_highest_priority_rule_it_matches():
     profiles = np.vstack(
         [
-            profile(log_monthly_cash_advance=1.0, log_monthly_purchases=-1.5),
-            profile(log_balance=-1.0),
+            profile(monthly_cash_advance=1.0, monthly_purchases=-1.5),
+            profile(balance=-1.0),
             profile(purchases_frequency=0.9, purchases_installments_frequency=1.4),
         ]
     )
@@ -215,9 +228,7 @@ def test_a_contested_rule_goes_to_the_stronger_match_and_names_stay_unique():
 def test_naming_names_as_many_segments_by_rules_as_possible():
     # Segment 1 matches cash advance and low purchases; segment 2 only low purchases: the
     # priority rule would give segment 1 cash advance anyway, and segment 2 low activity.
-    profiles = np.vstack(
-        [profile(log_monthly_cash_advance=0.6, log_monthly_purchases=-2.0), profile(log_monthly_purchases=-0.8)]
-    )
+    profiles = np.vstack([profile(monthly_cash_advance=0.6, monthly_purchases=-2.0), profile(monthly_purchases=-0.8)])
     names = name_segments(profiles, FEATURES, naming_rules())
     assert names["segment_name"].tolist() == ["Cash-advance revolvers", "Low-activity customers"]
 
