@@ -29,7 +29,7 @@ DBT := $(BIN)/python -m segmentation.serving.publish.dbt_target $(DBT_TARGET) &&
 # Keep TensorFlow's C++ log noise out of dbt's output.
 export TF_CPP_MIN_LOG_LEVEL := 3
 
-.PHONY: setup setup-spark run run-spark build test test-spark unit lint format docs report bench demo-data lock lock-spark \
+.PHONY: setup setup-spark run run-spark build test test-spark unit lint format docs report bench quality demo-data lock lock-spark \
 	query rollback publish-status clean generated
 
 setup: $(STAMP)
@@ -130,6 +130,13 @@ TEN_MILLION ?= $(if $(SIZES),0,1)
 bench: setup
 	$(BIN)/python -m benchmarks.bench $(if $(SIZES),--sizes $(SIZES)) \
 		$(if $(REDUCERS),--reducers $(REDUCERS)) $(if $(filter 1,$(TEN_MILLION)),--ten-million)
+
+## Segment quality: every holdout of the planted family (segmentation/planted.py) built with
+## dbt beside the notebook method, scored by the adjusted Rand index against the planted
+## groups, and cc_general (k = 3, random_seed 1 and 2); writes docs/quality.md (a few
+## minutes on 2 cores). SHAPES="g3_plain g5_zero_balance" measures those holdouts only.
+quality: setup
+	$(BIN)/python -m benchmarks.quality $(if $(SHAPES),--shapes $(SHAPES))
 
 ## Read-only SQL on the published warehouse (WORKSPACE=1: on the last build's workspace).
 query: setup

@@ -151,27 +151,19 @@ def planted_customers(shape: PlantedShape, n_rows: int, seed: int | None = None)
     def months(share: np.ndarray, active: np.ndarray) -> np.ndarray:
         return np.where(active, np.clip(np.round(share * 12), 1, 12) / 12, 0.0)
 
-    def zeroed() -> np.ndarray:
-        return rng.random(n_rows) < shape.zero_share
-
     tenure = np.where(rng.random(n_rows) < shape.short_tenure_share, rng.integers(6, 12, n_rows), 12)
     credit_limit = np.clip(np.round(lognormal(param("credit_limit", log=True)) * 0.7 / 50) * 50, 300, 40000)
 
-    # Zero-inflation sets the amount to exactly 0 and leaves the frequencies as drawn: a
-    # nuisance that says nothing about the group (as a zero balance in real extracts).
     kinds = {}
     for kind, frequency in (("oneoff", "purchase_frequency"), ("installments", "purchase_frequency")):
         active = rng.random(n_rows) < param(f"p_{kind}")
         share = months(_share(rng, param(frequency)), active)
-        amount = np.where(active & ~zeroed(), lognormal(param(f"{kind}_monthly", log=True)) * tenure * share, 0.0)
+        amount = np.where(active, lognormal(param(f"{kind}_monthly", log=True)) * tenure * share, 0.0)
         kinds[kind] = (np.round(amount, 2), share)
     cash_active = rng.random(n_rows) < param("p_cash_advance")
     cash_share = months(_share(rng, param("cash_advance_frequency")), cash_active)
     cash_advance = np.round(
-        np.where(
-            cash_active & ~zeroed(), lognormal(param("cash_advance_monthly", log=True)) * tenure * cash_share, 0.0
-        ),
-        2,
+        np.where(cash_active, lognormal(param("cash_advance_monthly", log=True)) * tenure * cash_share, 0.0), 2
     )
     oneoff, oneoff_share = kinds["oneoff"]
     installments, installments_share = kinds["installments"]
@@ -181,7 +173,7 @@ def planted_customers(shape: PlantedShape, n_rows: int, seed: int | None = None)
     cash_advance_trx = np.where(cash_share > 0, 1 + rng.poisson(1.5 * cash_share * tenure), 0)
 
     utilisation = _share(rng, param("utilisation"))
-    balance = np.where(zeroed(), 0.0, np.round(utilisation * credit_limit, 2))
+    balance = np.round(utilisation * credit_limit, 2)
     balance_frequency = np.clip(np.round(_share(rng, utilisation + 0.4) * 11), 1, 11) / 11
 
     full_payment = np.round(_share(rng, param("full_payment")) * 12) / 12
@@ -190,6 +182,17 @@ def planted_customers(shape: PlantedShape, n_rows: int, seed: int | None = None)
     payments = np.round(monthly_payments * tenure * np.exp(rng.normal(0.0, 0.3, n_rows)), 2)
     minimum_payments = np.round(15 + balance * np.exp(rng.normal(np.log(0.15), 0.5, n_rows)), 2)
     minimum_payments = np.where(rng.random(n_rows) < shape.missing_minimum_share, np.nan, minimum_payments)
+
+    # Zero-inflation last: each inflated column is set to exactly 0 for a share of the
+    # customers, independently and whatever their group, and nothing else changes (as a
+    # balance paid off at the extract date): a nuisance the segments should not follow.
+    def zero_inflated(values: np.ndarray) -> np.ndarray:
+        return np.where(rng.random(n_rows) < shape.zero_share, 0.0, values)
+
+    balance, oneoff, installments, cash_advance = (
+        zero_inflated(values) for values in (balance, oneoff, installments, cash_advance)
+    )
+    purchases = oneoff + installments
 
     customer_id = pd.Series(np.arange(1, n_rows + 1)).map("P{:08d}".format)
     customers = pd.DataFrame(

@@ -36,6 +36,16 @@ def segment_transitions(features: Engine, registry: pd.DataFrame) -> pa.Table:
     if len(registry) < 2 or features.is_empty():
         return TRANSITIONS_SCHEMA.empty_table()
     older, newer = sorted(int(version) for version in registry["model_version"])[-2:]
+    available = set(features.columns())
+    missing = [name for name in load_model(registry, older).features if name not in available]
+    if missing:
+        # A version fitted on features the project no longer computes (they were renamed
+        # or removed since) cannot score today's customers: no transitions to show.
+        logger.warning(
+            f"segment transitions {older} -> {newer}: version {older} clusters features the feature table no "
+            f"longer has {missing}; segment_transitions is empty until two versions share their features"
+        )
+        return TRANSITIONS_SCHEMA.empty_table()
     scored = {
         version: score_select(load_model(registry, version), features.source, version, segment_names(registry, version))
         for version in (older, newer)

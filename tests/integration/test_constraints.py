@@ -124,6 +124,10 @@ VIOLATIONS = {
     "int_customer_features_engineered": (["insert into {t} select * from {t} limit 1"], {("unique", "customer_id")}),
     "dim_customers": (["insert into {t} select * from {t} limit 1"], {("unique", "customer_id")}),
     "fct_campaign_audience": (["insert into {t} select * from {t} limit 1"], {("unique", "customer_id")}),
+    "feature_transform_comparison": (
+        ["update {t} set seed_stability = 2, smallest_segment_share = null where feature_transform = 'none'"],
+        {("max 1", "seed_stability"), ("not_null", "smallest_segment_share")},
+    ),
     "bi_exports": (
         ["insert into {t} select * from {t} limit 1", "update {t} set row_count = null where table_name like 'dim%'"],
         {("unique", "table_name"), ("not_null", "row_count")},

@@ -31,7 +31,7 @@ FOLDER_GROUPS = {
 NAMING_RULES = {
     "staging": r"stg_\w+",
     "intermediate": r"int_\w+",
-    "ml": r"(segment|segmentation|customer|model|pca|reducer)_\w+|int_\w+",
+    "ml": r"(segment|segmentation|customer|model|pca|reducer|feature)_\w+|int_\w+",
     "marts": r"(dim|fct|rpt)_\w+",
     "exploration": r"rpt_\w+",
     "exports": r"\w+_exports",
