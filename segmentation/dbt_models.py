@@ -105,22 +105,23 @@ def pca_components(session: Any, config: Any, features: Any, registry: Any) -> A
     return engine.result(_pca_components(engine, params, model_in_use(stored, params)[1]))
 
 
-def reducer_comparison(session: Any, config: Any, features: Any, clustering_features: Any, elbow: Any) -> Any:
-    """none vs PCA vs autoencoder at one size, measured on the test split."""
+def _comparison(compare: Any, session: Any, config: Any, features: Any, clustering_features: Any, elbow: Any) -> Any:
+    """A comparison table at the selected k: ``compare(engine, params, k, features)``."""
     engine = engine_for(features, session)
     params = SegmentationParams.from_config(config)
     n_segments = selected_n_segments(_frame(elbow, session))
     listed = _clustering_features(clustering_features, session)
-    return engine.result(_reducer_comparison(engine, params, n_segments, listed))
+    return engine.result(compare(engine, params, n_segments, listed))
+
+
+def reducer_comparison(session: Any, config: Any, features: Any, clustering_features: Any, elbow: Any) -> Any:
+    """none vs PCA vs autoencoder at one size, measured on the test split."""
+    return _comparison(_reducer_comparison, session, config, features, clustering_features, elbow)
 
 
 def feature_transform_comparison(session: Any, config: Any, features: Any, clustering_features: Any, elbow: Any) -> Any:
     """Every var feature_transform value measured by label-free criteria on the test split."""
-    engine = engine_for(features, session)
-    params = SegmentationParams.from_config(config)
-    n_segments = selected_n_segments(_frame(elbow, session))
-    listed = _clustering_features(clustering_features, session)
-    return engine.result(_feature_transform_comparison(engine, params, n_segments, listed))
+    return _comparison(_feature_transform_comparison, session, config, features, clustering_features, elbow)
 
 
 def _segmented(session: Any, reduced: Any, segments: Any) -> Engine:

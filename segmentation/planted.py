@@ -107,7 +107,7 @@ FAMILY: tuple[PlantedShape, ...] = (
     PlantedShape("g5_plain", 5, seed=501),
     PlantedShape("g5_zero_balance", 5, zero_share=0.03, seed=502),
     PlantedShape("g5_zero30_heavy", 5, zero_share=0.30, tail_sigma=0.9, seed=503),
-    PlantedShape("g5_overlap_unequal", 5, sizes=(0.35, 0.25, 0.2, 0.13, 0.07), overlap=0.3, seed=504),
+    PlantedShape("g5_overlap_unequal", 5, sizes=(0.35, 0.25, 0.2, 0.13, 0.07), overlap=0.15, seed=504),
     PlantedShape("g7_unequal", 7, sizes=(0.25, 0.2, 0.15, 0.12, 0.12, 0.1, 0.06), zero_share=0.05, seed=701),
 )
 

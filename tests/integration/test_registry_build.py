@@ -68,33 +68,26 @@ def test_names_and_centroids_describe_the_segments(tmp_path):
     assert dim["segment_name"].tolist() == definitions["segment_name"].tolist()
     centroids = run.query("select * from segment_centroids")
     assert len(centroids) == 3 * 18
-    # A segment's real-unit centroid is the mean of its train customers' features, in the
-    # space the model clusters: for a log-transformed feature exp(mean(ln(x + shift))) - shift.
+    # A segment's real-unit centroid is the mean of its train customers' features in the
+    # space the model clusters: for a log-transformed feature exp(mean(ln(x + shift))) - shift,
+    # for a share (clustered as it is) the plain mean.
     shift = run.scalar("select log_shifts[list_position(features, 'balance')] from segmentation_models")
     assert shift > 0
-    check = run.query(
-        f"""
-        select c.segment_id, exp(avg(ln(f.balance + {shift!r}))) - {shift!r} as balance_centroid
-        from customer_segments as c
-        inner join int_customer_features_engineered as f using (customer_id)
-        where c.split = 'train'
-        group by 1 order by 1
-        """
-    )
-    stored = centroids.loc[centroids["feature"] == "balance"].sort_values("segment_id")
-    assert stored["centroid_real"].to_numpy() == pytest.approx(check["balance_centroid"].to_numpy())
-    # A share is clustered as it is: its centroid is the plain mean.
-    check = run.query(
-        """
-        select c.segment_id, avg(f.prc_full_payment) as mean_prc_full_payment
-        from customer_segments as c
-        inner join int_customer_features_engineered as f using (customer_id)
-        where c.split = 'train'
-        group by 1 order by 1
-        """
-    )
-    stored = centroids.loc[centroids["feature"] == "prc_full_payment"].sort_values("segment_id")
-    assert stored["centroid_real"].to_numpy() == pytest.approx(check["mean_prc_full_payment"].to_numpy())
+    for feature, centroid in (
+        ("balance", f"exp(avg(ln(f.balance + {shift!r}))) - {shift!r}"),
+        ("prc_full_payment", "avg(f.prc_full_payment)"),
+    ):
+        check = run.query(
+            f"""
+            select c.segment_id, {centroid} as centroid
+            from customer_segments as c
+            inner join int_customer_features_engineered as f using (customer_id)
+            where c.split = 'train'
+            group by 1 order by 1
+            """
+        )
+        stored = centroids.loc[centroids["feature"] == feature].sort_values("segment_id")
+        assert stored["centroid_real"].to_numpy() == pytest.approx(check["centroid"].to_numpy()), feature
 
 
 def test_refit_false_on_an_empty_registry_stops_and_says_how_to_fit(tmp_path):
