@@ -1,7 +1,8 @@
 """feature_transform_comparison: every var feature_transform value, measured on the test split.
 
 Built by refitting builds unless var compare_feature_transforms is false. Fitted and
-measured on seeded samples of at most elbow_sample_size train and test customers.
+measured on seeded samples of at most elbow_sample_size (and 10,000) train and test
+customers.
 """
 
 from segmentation import dbt_models

@@ -31,6 +31,9 @@ from segmentation.params import REDUCERS, SegmentationParams
 from segmentation.scoring.model import SegmentModel
 from segmentation.tables import frame_to_arrow
 
+#: At most this many train (and test) customers measure each feature transform: a
+#: diagnostic, kept to about a second whatever the number of customers.
+TRANSFORM_COMPARISON_SAMPLE_SIZE = 10_000
 FEATURE_TRANSFORM_COMPARISON_SCHEMA = pa.schema(
     [
         ("feature_transform", pa.string()),
@@ -152,14 +155,16 @@ def feature_transform_comparison(
 ) -> pa.Table:
     """One row per value of var feature_transform: the build's pipeline (transform, scaler,
     reducer, k-means with the selected k) fitted on a seeded sample of train customers
-    (at most ``elbow_sample_size``) and measured on as many test customers, by label-free
+    (at most ``elbow_sample_size`` and :data:`TRANSFORM_COMPARISON_SAMPLE_SIZE`) and
+    measured on as many test customers, by label-free
     criteria (real data has no labels): silhouette and Davies-Bouldin in the space the
     candidate clusters, seed-to-seed stability (adjusted Rand index of the test
     customers' segments between k-means seeded ``random_seed`` and ``random_seed + 1``)
     and the smallest and largest segment's share of the test customers."""
     if features.is_empty() or n_segments < 1:
         return FEATURE_TRANSFORM_COMPARISON_SCHEMA.empty_table()
-    train, test, logged = _comparison_samples(features, params, clustering_features, params.elbow_sample_size)
+    sample_size = min(params.elbow_sample_size, TRANSFORM_COMPARISON_SAMPLE_SIZE)
+    train, test, logged = _comparison_samples(features, params, clustering_features, sample_size)
     rows = []
     for method in FEATURE_TRANSFORMS:
         reduction = fit_reduction(train, replace(params, feature_transform=method), log_columns=logged)
