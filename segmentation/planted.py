@@ -6,8 +6,10 @@ of labelled holdouts with the CC GENERAL columns, each customer from one of a li
 behaviour profiles (:data:`PROFILES`), under a *shape* (:class:`PlantedShape`) that sets
 how many groups, how unequal their sizes, how much the groups overlap, how heavy the
 right tails of the amounts are, how many customers have an exact zero in each amount
-column whatever their group (zero-inflation), how many lack ``MINIMUM_PAYMENTS`` and how
-tenure spreads over 6-12 months. The planted group of each customer is written to a
+column whatever their group (zero-inflation), how many lack ``MINIMUM_PAYMENTS``, how
+tenure spreads over 6-12 months, and the style of the draw: *behavioural* (the columns
+follow from each other, as in real extracts) or *independent* (each column drawn on its
+own around its group's typical value, as a simple generator would). The planted group of each customer is written to a
 separate file, so labels never enter a build.
 
 Every shape is seeded: the same shape, size and seed give the same files. ``make
@@ -84,11 +86,17 @@ class PlantedShape:
     missing_minimum_share: float = 0.035
     #: share of customers with a tenure of 6-11 months (the rest 12)
     short_tenure_share: float = 0.15
+    #: ``behavioural``: columns that follow from each other (activity, months, amounts,
+    #: transactions, payments); ``independent``: each column drawn on its own around its
+    #: group's typical value, as a simple generator would
+    style: str = "behavioural"
     seed: int = 0
 
     def __post_init__(self) -> None:
         if not 2 <= self.n_groups <= len(PROFILES):
             raise ValueError(f"n_groups must be between 2 and {len(PROFILES)}, got {self.n_groups}")
+        if self.style not in ("behavioural", "independent"):
+            raise ValueError(f"style must be behavioural or independent, got {self.style!r}")
         if self.sizes and len(self.sizes) < self.n_groups:
             raise ValueError(f"sizes gives {len(self.sizes)} groups, fewer than n_groups={self.n_groups}")
 
@@ -109,6 +117,8 @@ FAMILY: tuple[PlantedShape, ...] = (
     PlantedShape("g5_zero30_heavy", 5, zero_share=0.30, tail_sigma=0.9, seed=503),
     PlantedShape("g5_overlap_unequal", 5, sizes=(0.35, 0.25, 0.2, 0.13, 0.07), overlap=0.15, seed=504),
     PlantedShape("g7_unequal", 7, sizes=(0.25, 0.2, 0.15, 0.12, 0.12, 0.1, 0.06), zero_share=0.05, seed=701),
+    PlantedShape("i3_independent", 3, zero_share=0.03, style="independent", seed=303),
+    PlantedShape("i5_independent_zero15", 5, zero_share=0.15, tail_sigma=0.6, style="independent", seed=505),
 )
 
 FAMILY_BY_NAME: dict[str, PlantedShape] = {shape.name: shape for shape in FAMILY}
@@ -141,86 +151,134 @@ def planted_customers(shape: PlantedShape, n_rows: int, seed: int | None = None)
         raise ValueError(f"n_rows must be a positive number of customers, got {n_rows}")
     rng = np.random.default_rng(shape.seed if seed is None else seed)
     group = rng.choice(shape.n_groups, size=n_rows, p=shape.shares())
-
-    def param(name: str, log: bool = False) -> np.ndarray:
-        return _parameter(shape, name, group, log)
-
-    def lognormal(median: np.ndarray) -> np.ndarray:
-        return median * np.exp(rng.normal(0.0, shape.tail_sigma, n_rows))
-
-    def months(share: np.ndarray, active: np.ndarray) -> np.ndarray:
-        return np.where(active, np.clip(np.round(share * 12), 1, 12) / 12, 0.0)
-
-    tenure = np.where(rng.random(n_rows) < shape.short_tenure_share, rng.integers(6, 12, n_rows), 12)
-    credit_limit = np.clip(np.round(lognormal(param("credit_limit", log=True)) * 0.7 / 50) * 50, 300, 40000)
-
-    kinds = {}
-    for kind, frequency in (("oneoff", "purchase_frequency"), ("installments", "purchase_frequency")):
-        active = rng.random(n_rows) < param(f"p_{kind}")
-        share = months(_share(rng, param(frequency)), active)
-        amount = np.where(active, lognormal(param(f"{kind}_monthly", log=True)) * tenure * share, 0.0)
-        kinds[kind] = (np.round(amount, 2), share)
-    cash_active = rng.random(n_rows) < param("p_cash_advance")
-    cash_share = months(_share(rng, param("cash_advance_frequency")), cash_active)
-    cash_advance = np.round(
-        np.where(cash_active, lognormal(param("cash_advance_monthly", log=True)) * tenure * cash_share, 0.0), 2
-    )
-    oneoff, oneoff_share = kinds["oneoff"]
-    installments, installments_share = kinds["installments"]
-    purchases = oneoff + installments
-    purchases_share = np.maximum(oneoff_share, installments_share)
-    purchases_trx = np.where(purchases_share > 0, 1 + rng.poisson(2.0 * purchases_share * tenure), 0)
-    cash_advance_trx = np.where(cash_share > 0, 1 + rng.poisson(1.5 * cash_share * tenure), 0)
-
-    utilisation = _share(rng, param("utilisation"))
-    balance = np.round(utilisation * credit_limit, 2)
-    balance_frequency = np.clip(np.round(_share(rng, utilisation + 0.4) * 11), 1, 11) / 11
-
-    full_payment = np.round(_share(rng, param("full_payment")) * 12) / 12
-    spending = (purchases + cash_advance) / tenure
-    monthly_payments = param("payment_ratio") * spending + 0.05 * balance + full_payment * 0.3 * balance
-    payments = np.round(monthly_payments * tenure * np.exp(rng.normal(0.0, 0.3, n_rows)), 2)
-    minimum_payments = np.round(15 + balance * np.exp(rng.normal(np.log(0.15), 0.5, n_rows)), 2)
-    minimum_payments = np.where(rng.random(n_rows) < shape.missing_minimum_share, np.nan, minimum_payments)
-
+    draw = _independent_columns if shape.style == "independent" else _behavioural_columns
+    columns = draw(_Draws(shape, rng, group))
     # Zero-inflation last: each inflated column is set to exactly 0 for a share of the
     # customers, independently and whatever their group, and nothing else changes (as a
     # balance paid off at the extract date): a nuisance the segments should not follow.
-    def zero_inflated(values: np.ndarray) -> np.ndarray:
-        return np.where(rng.random(n_rows) < shape.zero_share, 0.0, values)
-
-    balance, oneoff, installments, cash_advance = (
-        zero_inflated(values) for values in (balance, oneoff, installments, cash_advance)
-    )
-    purchases = oneoff + installments
-
+    for column in ZERO_INFLATED_COLUMNS:
+        columns[column] = np.where(rng.random(n_rows) < shape.zero_share, 0.0, columns[column])
+    columns["PURCHASES"] = np.round(columns["ONEOFF_PURCHASES"] + columns["INSTALLMENTS_PURCHASES"], 2)
     customer_id = pd.Series(np.arange(1, n_rows + 1)).map("P{:08d}".format)
-    customers = pd.DataFrame(
-        {
-            "CUST_ID": customer_id,
-            "BALANCE": balance,
-            "BALANCE_FREQUENCY": np.round(balance_frequency, 6),
-            "PURCHASES": np.round(purchases, 2),
-            "ONEOFF_PURCHASES": oneoff,
-            "INSTALLMENTS_PURCHASES": installments,
-            "CASH_ADVANCE": cash_advance,
-            "PURCHASES_FREQUENCY": np.round(purchases_share, 6),
-            "ONEOFF_PURCHASES_FREQUENCY": np.round(oneoff_share, 6),
-            "PURCHASES_INSTALLMENTS_FREQUENCY": np.round(installments_share, 6),
-            "CASH_ADVANCE_FREQUENCY": np.round(cash_share, 6),
-            "CASH_ADVANCE_TRX": cash_advance_trx,
-            "PURCHASES_TRX": purchases_trx,
-            "CREDIT_LIMIT": credit_limit,
-            "PAYMENTS": payments,
-            "MINIMUM_PAYMENTS": minimum_payments,
-            "PRC_FULL_PAYMENT": np.round(full_payment, 6),
-            "TENURE": tenure,
-        },
-        columns=list(RAW_COLUMNS),
-    )
+    customers = pd.DataFrame({"CUST_ID": customer_id, **columns}, columns=list(RAW_COLUMNS))
     names = np.asarray([profile.name for profile in PROFILES[: shape.n_groups]])
     groups = pd.DataFrame({"customer_id": customer_id, "planted_group": names[group]})
     return customers, groups
+
+
+@dataclass(frozen=True)
+class _Draws:
+    """What both styles draw from: the shape, the generator and each customer's group."""
+
+    shape: PlantedShape
+    rng: np.random.Generator
+    group: np.ndarray
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.group)
+
+    def param(self, name: str, log: bool = False) -> np.ndarray:
+        return _parameter(self.shape, name, self.group, log)
+
+    def lognormal(self, median: np.ndarray) -> np.ndarray:
+        return median * np.exp(self.rng.normal(0.0, self.shape.tail_sigma, self.n_rows))
+
+    def tenure(self) -> np.ndarray:
+        short = self.rng.random(self.n_rows) < self.shape.short_tenure_share
+        return np.where(short, self.rng.integers(6, 12, self.n_rows), 12)
+
+    def credit_limit(self) -> np.ndarray:
+        return np.clip(np.round(self.lognormal(self.param("credit_limit", log=True)) * 0.7 / 50) * 50, 300, 40000)
+
+    def months(self, share: np.ndarray, active: np.ndarray) -> np.ndarray:
+        """A share of months on the 1/12 grid: at least one month when active, else 0."""
+        return np.where(active, np.clip(np.round(share * 12), 1, 12) / 12, 0.0)
+
+    def minimum_payments(self, balance: np.ndarray) -> np.ndarray:
+        minimum = np.round(15 + balance * np.exp(self.rng.normal(np.log(0.15), 0.5, self.n_rows)), 2)
+        return np.where(self.rng.random(self.n_rows) < self.shape.missing_minimum_share, np.nan, minimum)
+
+
+def _behavioural_columns(d: _Draws) -> dict[str, np.ndarray]:
+    """Columns that follow from each other as in real extracts: activity of each kind, its
+    months and monthly amounts, transactions from the months, the balance from the limit
+    and the utilisation, payments from the spending and the balance."""
+    tenure, credit_limit = d.tenure(), d.credit_limit()
+    kinds = {}
+    for kind in ("oneoff", "installments", "cash_advance"):
+        active = d.rng.random(d.n_rows) < d.param(f"p_{kind}")
+        frequency = "cash_advance_frequency" if kind == "cash_advance" else "purchase_frequency"
+        share = d.months(_share(d.rng, d.param(frequency)), active)
+        amount = np.where(active, d.lognormal(d.param(f"{kind}_monthly", log=True)) * tenure * share, 0.0)
+        kinds[kind] = (np.round(amount, 2), share)
+    (oneoff, oneoff_share), (installments, installments_share), (cash_advance, cash_share) = kinds.values()
+    purchases_share = np.maximum(oneoff_share, installments_share)
+    utilisation = _share(d.rng, d.param("utilisation"))
+    balance = np.round(utilisation * credit_limit, 2)
+    full_payment = np.round(_share(d.rng, d.param("full_payment")) * 12) / 12
+    spending = (oneoff + installments + cash_advance) / tenure
+    monthly_payments = d.param("payment_ratio") * spending + 0.05 * balance + full_payment * 0.3 * balance
+    return {
+        "BALANCE": balance,
+        "BALANCE_FREQUENCY": np.round(np.clip(np.round(_share(d.rng, utilisation + 0.4) * 11), 1, 11) / 11, 6),
+        "ONEOFF_PURCHASES": oneoff,
+        "INSTALLMENTS_PURCHASES": installments,
+        "CASH_ADVANCE": cash_advance,
+        "PURCHASES_FREQUENCY": np.round(purchases_share, 6),
+        "ONEOFF_PURCHASES_FREQUENCY": np.round(oneoff_share, 6),
+        "PURCHASES_INSTALLMENTS_FREQUENCY": np.round(installments_share, 6),
+        "CASH_ADVANCE_FREQUENCY": np.round(cash_share, 6),
+        "CASH_ADVANCE_TRX": np.where(cash_share > 0, 1 + d.rng.poisson(1.5 * cash_share * tenure), 0),
+        "PURCHASES_TRX": np.where(purchases_share > 0, 1 + d.rng.poisson(2.0 * purchases_share * tenure), 0),
+        "CREDIT_LIMIT": credit_limit,
+        "PAYMENTS": np.round(monthly_payments * tenure * np.exp(d.rng.normal(0.0, 0.3, d.n_rows)), 2),
+        "MINIMUM_PAYMENTS": d.minimum_payments(balance),
+        "PRC_FULL_PAYMENT": np.round(full_payment, 6),
+        "TENURE": tenure,
+    }
+
+
+def _independent_columns(d: _Draws) -> dict[str, np.ndarray]:
+    """Each column drawn on its own around its group's typical value (log-normal amounts,
+    an exact zero with the group's probability of no activity of that kind), as a simple
+    generator would: nothing ties a customer's columns together but the group."""
+    tenure, credit_limit = d.tenure(), d.credit_limit()
+
+    def amount(kind: str) -> np.ndarray:
+        active = d.rng.random(d.n_rows) < d.param(f"p_{kind}")
+        return np.round(np.where(active, d.lognormal(d.param(f"{kind}_monthly", log=True) * 12), 0.0), 2)
+
+    def share(name: str, active: np.ndarray | None = None) -> np.ndarray:
+        drawn = np.clip(d.param(name) + d.rng.normal(0.0, 0.1, d.n_rows), 0.0, 1.0)
+        return drawn if active is None else d.months(drawn, active)
+
+    oneoff, installments, cash_advance = amount("oneoff"), amount("installments"), amount("cash_advance")
+    purchases_share = share("purchase_frequency", (oneoff + installments) > 0)
+    cash_share = share("cash_advance_frequency", cash_advance > 0)
+    balance = np.round(d.lognormal(d.param("utilisation") * d.param("credit_limit", log=True) * 0.7), 2)
+    spending = d.param("oneoff_monthly") * d.param("p_oneoff") + d.param("installments_monthly") * d.param(
+        "p_installments"
+    )
+    payments = d.lognormal(12 * (d.param("payment_ratio") * spending + 0.1 * d.param("credit_limit")))
+    return {
+        "BALANCE": balance,
+        "BALANCE_FREQUENCY": np.round(share("utilisation") * 0.5 + 0.5, 6),
+        "ONEOFF_PURCHASES": oneoff,
+        "INSTALLMENTS_PURCHASES": installments,
+        "CASH_ADVANCE": cash_advance,
+        "PURCHASES_FREQUENCY": np.round(purchases_share, 6),
+        "ONEOFF_PURCHASES_FREQUENCY": np.round(np.where(oneoff > 0, purchases_share, 0.0), 6),
+        "PURCHASES_INSTALLMENTS_FREQUENCY": np.round(np.where(installments > 0, purchases_share, 0.0), 6),
+        "CASH_ADVANCE_FREQUENCY": np.round(cash_share, 6),
+        "CASH_ADVANCE_TRX": np.round(cash_share * 12 * 1.5),
+        "PURCHASES_TRX": np.round(purchases_share * 12 * 2.0),
+        "CREDIT_LIMIT": credit_limit,
+        "PAYMENTS": np.round(payments, 2),
+        "MINIMUM_PAYMENTS": d.minimum_payments(balance),
+        "PRC_FULL_PAYMENT": np.round(share("full_payment"), 6),
+        "TENURE": tenure,
+    }
 
 
 def with_seed(shape: PlantedShape, seed: int) -> PlantedShape:

@@ -21,6 +21,7 @@ def test_the_family_covers_what_the_quality_target_needs():
     assert any(shape.overlap > 0 for shape in FAMILY) and any(shape.tail_sigma > 0.5 for shape in FAMILY)
     assert any(shape.missing_minimum_share >= 0.2 for shape in FAMILY)
     assert len({shape.seed for shape in FAMILY}) == len(FAMILY)
+    assert {shape.style for shape in FAMILY} == {"behavioural", "independent"}
 
 
 @pytest.mark.parametrize("shape", FAMILY, ids=lambda shape: shape.name)
@@ -48,7 +49,7 @@ def test_each_holdout_is_seeded_and_shaped_as_declared(shape):
     )
 
 
-@pytest.mark.parametrize("name", ["g3_plain", "g5_zero_balance", "g7_unequal"])
+@pytest.mark.parametrize("name", ["g3_plain", "g5_zero_balance", "g7_unequal", "i5_independent_zero15"])
 def test_the_planted_groups_are_learnable_from_the_columns(name):
     """A supervised model recovers the groups: the labels are real structure, not noise,
     so the family can tell a good segmentation from a bad one."""
@@ -66,6 +67,8 @@ def test_another_seed_draws_other_customers_and_bad_shapes_are_refused():
     assert not first.equals(other)
     with pytest.raises(ValueError, match="n_groups must be between 2 and 7"):
         PlantedShape("too_many", 8)
+    with pytest.raises(ValueError, match="style must be behavioural or independent"):
+        PlantedShape("odd", 3, style="copula")
     with pytest.raises(ValueError, match="positive number of customers"):
         planted_customers(shape, 0)
 
