@@ -175,7 +175,9 @@ def check_feature_columns(columns: Sequence[str], features: Sequence[str]) -> No
     if absent:
         raise SegmentationError(
             f"the feature table lacks the clustering features {absent}; "
-            f"columns found: {list(columns)}. Rebuild int_customer_features_engineered."
+            f"columns found: {list(columns)}. Rebuild int_customer_features_engineered; when scoring with a "
+            "stored version (refit: false) fitted on features the project no longer computes, refit instead "
+            "(dbt build --vars '{refit: true}')."
         )
 
 
