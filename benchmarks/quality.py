@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from benchmarks import PROJECT_ROOT
 from benchmarks.customers import CC_GENERAL_CSV
 from benchmarks.measuring import BenchmarkError
+from benchmarks.runs import dbt_executable
 from segmentation.generator import write_table
 from segmentation.planted import FAMILY, FAMILY_BY_NAME, PlantedShape, planted_customers
 from segmentation.serving.publish import BuildArea
@@ -102,13 +102,6 @@ def supervised_ari(customers: pd.DataFrame, labels: pd.Series, seed: int = 42) -
     return float(adjusted_rand_score(labels, cross_val_predict(model, raw, labels.to_numpy(), cv=5)))
 
 
-def _dbt() -> str:
-    found = Path(sys.executable).with_name("dbt")
-    if not found.exists():
-        raise BenchmarkError("dbt is not installed in this environment: run make setup first")
-    return str(found)
-
-
 def build_segments(
     customers_path: Path, n_segments: int, workdir: Path, random_seed: int = 42, feature_transform: str = TRANSFORMS[0]
 ) -> Built:
@@ -123,7 +116,7 @@ def build_segments(
         "compare_reducers": False,
     }
     command = [
-        _dbt(),
+        dbt_executable(),
         "build",
         *SEGMENT_MODELS,
         "--vars",

@@ -47,7 +47,8 @@ class Run:
         return self.measurement.seconds / other.measurement.seconds
 
 
-def _dbt_executable() -> str:
+def dbt_executable() -> str:
+    """The dbt of this environment (beside its Python), else the one on PATH."""
     beside_python = Path(sys.executable).with_name("dbt")
     found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
     if not found:
@@ -77,7 +78,7 @@ def dbt_build(customers: Path | None, n_customers: int, reducer: str, workdir: P
     dbt_vars = json.dumps(build_vars(customers, reducer, workdir / f"exports_{name}"))
     env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "TF_CPP_MIN_LOG_LEVEL": "3"}
     common = ["--vars", dbt_vars, "--target-path", str(target), "--log-path", str(workdir / f"logs_{name}")]
-    dbt = _dbt_executable()
+    dbt = dbt_executable()
     measure([dbt, "parse", *common], workdir / f"parse_{name}.log", env)
     workload = DEMO_WORKLOAD if demo else f"{n_customers:,} customers"
     print(f"dbt build, {workload}, reducer {reducer} ...", flush=True)

@@ -23,7 +23,7 @@ planted groups (``benchmarks/quality.py``).
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -279,10 +279,6 @@ def _independent_columns(d: _Draws) -> dict[str, np.ndarray]:
         "PRC_FULL_PAYMENT": np.round(share("full_payment"), 6),
         "TENURE": tenure,
     }
-
-
-def with_seed(shape: PlantedShape, seed: int) -> PlantedShape:
-    return replace(shape, seed=seed)
 
 
 def main(argv: list[str] | None = None) -> None:

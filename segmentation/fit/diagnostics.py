@@ -116,7 +116,7 @@ def reducer_comparison(
         kmeans = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=params.random_seed)
         kmeans.fit(reduction.transform(train))
         fit_seconds = time.perf_counter() - started
-        scaled_test = reduction.named_steps["scale"].transform(reduction.named_steps["transform"].transform(test))
+        scaled_test = reduction[:-1].transform(test)  # transformed and scaled
         reduced_test = reduction.named_steps["reduce"].transform(scaled_test)
         rebuilt = reduction.named_steps["reduce"].inverse_transform(reduced_test)
         residual = ((scaled_test - rebuilt) ** 2).sum()

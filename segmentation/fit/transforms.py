@@ -20,7 +20,7 @@ a stored version (``refit: false``, ``score_customers``, Spark) applies exactly 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -67,6 +67,6 @@ class FeatureTransform(TransformerMixin, BaseEstimator):
         return log_shifted(np.asarray(X, dtype=np.float64), self.log_shifts_)
 
 
-def log_columns(features: Sequence[str], transforms: dict[str, str]) -> list[int]:
+def log_columns(features: Sequence[str], transforms: Mapping[str, str]) -> list[int]:
     """Positions of the ``features`` declared ``transform: log`` in ``transforms``."""
     return [position for position, name in enumerate(features) if transforms.get(name) == "log"]

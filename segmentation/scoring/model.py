@@ -50,10 +50,15 @@ class DenseLayer:
         return np.maximum(values, 0.0) if self.activation == "relu" else values
 
 
+def _logged(log_shifts: np.ndarray, width: int) -> np.ndarray:
+    """Which of ``width`` columns have a shift (empty ``log_shifts``: none)."""
+    return ~np.isnan(log_shifts) if len(log_shifts) else np.zeros(width, dtype=bool)
+
+
 def log_shifted(matrix: np.ndarray, log_shifts: np.ndarray) -> np.ndarray:
     """``ln(max(x, 0) + shift)`` of the columns with a shift (``log_shifts[j]`` not NaN);
     the other columns as they are. An empty ``log_shifts`` leaves every column as it is."""
-    logged = ~np.isnan(log_shifts) if len(log_shifts) else np.zeros(matrix.shape[1], dtype=bool)
+    logged = _logged(log_shifts, matrix.shape[1])
     if not logged.any():
         return matrix
     out = np.array(matrix, dtype=np.float64, copy=True)
@@ -64,7 +69,7 @@ def log_shifted(matrix: np.ndarray, log_shifts: np.ndarray) -> np.ndarray:
 def real_units(transformed: np.ndarray, log_shifts: np.ndarray) -> np.ndarray:
     """The inverse of :func:`log_shifted`: ``exp(t) - shift`` on the log-transformed
     columns (a segment's mean there becomes a geometric-style mean in real units)."""
-    logged = ~np.isnan(log_shifts) if len(log_shifts) else np.zeros(transformed.shape[-1], dtype=bool)
+    logged = _logged(log_shifts, transformed.shape[-1])
     out = np.array(transformed, dtype=np.float64, copy=True)
     out[..., logged] = np.exp(out[..., logged]) - log_shifts[logged]
     return out
@@ -83,8 +88,13 @@ class SegmentModel:
     #: k x d centroids in the reduced space; row i is segment_id i + 1.
     centroids: np.ndarray = field(default_factory=lambda: np.empty((0, 0)))
     #: Per feature, the shift of ``ln(max(x, 0) + shift)``, NaN for a feature used as it
-    #: is; empty (a version fitted before feature transforms existed): none transformed.
+    #: is. Left empty (a version fitted before feature transforms existed), it becomes NaN
+    #: for every feature: none transformed.
     log_shifts: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def __post_init__(self) -> None:
+        if not len(self.log_shifts):
+            object.__setattr__(self, "log_shifts", np.full(len(self.features), np.nan))
 
     @property
     def n_segments(self) -> int:

@@ -105,7 +105,7 @@ def transformed_feature(model: SegmentModel, position: int) -> str:
     ``ln(greatest(x, 0) + shift)`` for a log-transformed feature, the column itself
     otherwise (as :meth:`SegmentModel.transform`)."""
     name = identifier(model.features[position])
-    if len(model.log_shifts) and not math.isnan(model.log_shifts[position]):
+    if not math.isnan(model.log_shifts[position]):
         return f"ln(greatest({name}, 0e0) + {double_literal(model.log_shifts[position])})"
     return name
 
