@@ -39,6 +39,17 @@ def _versions() -> str:
     return f"Python {platform.python_version()}, " + ", ".join(found)
 
 
+#: The models of docs/explanations.md, whose cost each build's profile shows.
+MONITORING_MODELS = (
+    "customer_segment_reasons",
+    "feature_drift",
+    "segment_drift",
+    "customer_segment_history",
+    "customer_segment_moves",
+    "sem_segment_moves",
+)
+
+
 def render_markdown(
     runs: Sequence[Run], agreement: tuple[float, int, int] | None, written_at: datetime, data: str
 ) -> str:
@@ -111,10 +122,14 @@ def render_markdown(
             continue
         totals = ", ".join(f"{count} {kind}s {seconds:.1f} s" for kind, (count, seconds) in run.node_totals.items())
         slowest = ", ".join(f"{name} {seconds:.1f}" for name, seconds in run.model_seconds[:10])
+        monitoring = sum(seconds for name, seconds in run.model_seconds if name in MONITORING_MODELS)
+        all_models = sum(seconds for _, seconds in run.model_seconds)
         lines += [
             "",
             f"- **{run.workload}, {run.pipeline}**: {run.measurement.seconds:.1f} s wall, peak memory "
             f"{run.measurement.peak_bytes / MIB:,.0f} MiB; {totals}.",
             f"  Slowest models (s): {slowest}.",
+            f"  Explanations, drift and history ({', '.join(MONITORING_MODELS)}): {monitoring:.1f} s, "
+            f"{monitoring / all_models:.1%} of the models' seconds.",
         ]
     return "\n".join(lines) + "\n"

@@ -23,7 +23,8 @@
         (the one place they are declared; the Python models read them from the
         segmentation_features model, built from this list). Each item: name, description,
         transform (`meta: {transform: log}`: the segment model transforms the feature as var
-        feature_transform says; none: clustered as it is).
+        feature_transform says; none: clustered as it is), unit (`meta: {unit: ...}`:
+        currency, share, count or ratio, how explanations write its values).
         Empty while dbt parses (the graph is filled only when it executes). -#}
     {%- if not execute -%}
         {{ return([]) }}
@@ -37,6 +38,7 @@
                 'name': column.name,
                 'description': column.description,
                 'transform': meta.get('transform', 'none'),
+                'unit': meta.get('unit', ''),
             }) -%}
         {%- endif -%}
     {%- endfor -%}

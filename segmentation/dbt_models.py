@@ -30,6 +30,7 @@ import sklearn.pipeline
 import sklearn.preprocessing  # noqa: F401
 
 from segmentation.engines import Engine, engine_for
+from segmentation.evaluation.drift import feature_drift as _feature_drift
 from segmentation.evaluation.metrics import segmentation_metrics as _segmentation_metrics
 from segmentation.evaluation.quality import segment_quality_by_split
 from segmentation.evaluation.segmented import segmented_customers
@@ -41,7 +42,7 @@ from segmentation.fit.procedure import update_registry
 from segmentation.fit.steps import selected_n_segments
 from segmentation.params import SegmentationParams
 from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, reducer_in_use
-from segmentation.scoring.tables import reduced_relation, scoring_sql_table, segments_relation
+from segmentation.scoring.tables import reasons_relation, reduced_relation, scoring_sql_table, segments_relation
 from segmentation.scoring.transitions import segment_transitions as _segment_transitions
 from segmentation.serving.exports import export_folders, export_marts
 from segmentation.serving.publish.faults import fault_point
@@ -89,10 +90,32 @@ def customer_segments(session: Any, config: Any, reduced: Any, registry: Any) ->
     return segments_relation(engine_for(reduced, session), _registry(registry, session), params)
 
 
-def model_scoring_sql(session: Any, registry: Any) -> Any:
-    """Per stored version, the SQL that scores customers with it."""
+def _feature_units(relation: Any, session: Any) -> dict[str, str]:
+    """Each clustering feature's declared unit, from the ``segmentation_features`` model."""
+    listed = engine_for(relation, session).arrow()
+    return dict(zip(listed.column("feature").to_pylist(), listed.column("unit").to_pylist(), strict=True))
+
+
+def customer_segment_reasons(
+    session: Any, config: Any, features: Any, segments: Any, registry: Any, clustering_features: Any
+) -> Any:
+    """Every customer's top reasons for its segment rather than the runner-up."""
+    params = SegmentationParams.from_config(config)
+    return reasons_relation(
+        engine_for(features, session),
+        engine_for(segments, session),
+        _registry(registry, session),
+        params,
+        _feature_units(clustering_features, session),
+    )
+
+
+def model_scoring_sql(session: Any, registry: Any, clustering_features: Any) -> Any:
+    """Per stored version, the SQL that scores customers with it, and the SQL that
+    explains their segments."""
     engine = engine_for(registry, session)
-    return engine.result(scoring_sql_table(read_registry(engine.arrow())))
+    units = _feature_units(clustering_features, session)
+    return engine.result(scoring_sql_table(read_registry(engine.arrow()), units))
 
 
 def pca_components(session: Any, config: Any, features: Any, registry: Any) -> Any:
@@ -140,6 +163,13 @@ def segment_quality(session: Any, config: Any, reduced: Any, segments: Any) -> A
     """Per segment and split: how crisp or fuzzy the segment is."""
     segmented = _segmented(session, reduced, segments)
     return segmented.result(segment_quality_by_split(segmented, SegmentationParams.from_config(config)))
+
+
+def feature_drift(session: Any, config: Any, features: Any, registry: Any) -> Any:
+    """Per clustering feature, today's customers against the version's train reference."""
+    engine = engine_for(features, session)
+    params = SegmentationParams.from_config(config)
+    return engine.result(_feature_drift(engine, _registry(registry, session), params))
 
 
 def segment_transitions(session: Any, features: Any, registry: Any) -> Any:

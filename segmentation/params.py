@@ -84,6 +84,10 @@ class SegmentationParams:
     refit: bool = var_default("refit")
     #: The stored version a build with refit false scores with; None: the latest.
     model_version: int | None = var_default("model_version")
+    #: The share of train customers a new version flags as atypical.
+    contamination: float = var_default("contamination")
+    #: PSI above which feature_drift flags a feature.
+    drift_psi_threshold: float = var_default("drift_psi_threshold")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> SegmentationParams:

@@ -50,6 +50,8 @@ DIAGNOSTIC_MODELS = (
     "segment_transitions",
     "pca_components",
     "model_scoring_sql",
+    "customer_segment_reasons",
+    "feature_drift",
     "reducer_comparison",
     "feature_transform_comparison",
 )
@@ -57,9 +59,11 @@ SQL_BEFORE_ML = (
     "+int_customer_features_engineered +rpt_rejection_reasons segment_naming_rules segment_campaigns "
     "segmentation_features"
 )
-SQL_REGISTRY_VIEWS = "path:models/ml"
+#: The segment history follows published builds, which a Spark build does not make.
+ONLY_PUBLISHED = "customer_segment_history customer_segment_moves sem_segment_moves"
+SQL_REGISTRY_VIEWS = f"path:models/ml --exclude {ONLY_PUBLISHED}"
 SQL_MARTS = "path:models/marts,resource_type:model --exclude rpt_rejection_reasons"
-NOT_ON_SPARK = "path:models/exploration bi_exports"
+NOT_ON_SPARK = f"path:models/exploration bi_exports {ONLY_PUBLISHED}"
 
 
 class SparkBuildError(RuntimeError):
@@ -290,7 +294,7 @@ class SparkBuild:
         for name in FITTING_MODELS:
             if name in self._nodes:
                 self.run_python_model(name)
-        self.stage("dbt: registry views", "run", "--select", SQL_REGISTRY_VIEWS)
+        self.stage("dbt: registry views", "run", "--select", *SQL_REGISTRY_VIEWS.split())
         for name in DIAGNOSTIC_MODELS:
             if name in self._nodes:  # a model disabled by a var is not in dbt's manifest
                 self.run_python_model(name)

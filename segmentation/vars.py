@@ -373,6 +373,33 @@ VARS: tuple[VarSpec, ...] = (
         example_text="2",
     ),
     VarSpec(
+        "contamination",
+        "number",
+        0.01,
+        "share of train customers flagged `is_atypical` (farthest from their centroid, relative to their "
+        "segment's radius); the threshold is calibrated on the train split and stored with the version",
+        python=True,
+        exclusive_minimum=0,
+        exclusive_maximum=0.5,
+    ),
+    VarSpec(
+        "atypical_customers",
+        "choice",
+        "exclude",
+        "what `fct_campaign_audience` does with atypical customers: `exclude` leaves them out of the "
+        "audience (they stay in `dim_customers`), `include` keeps them, flagged",
+        choices=("exclude", "include"),
+    ),
+    VarSpec(
+        "drift_psi_threshold",
+        "number",
+        0.25,
+        "a clustering feature whose population stability index against the version's train reference is "
+        "above this is drifted (`feature_drift`), and the build warns: refit recommended",
+        python=True,
+        exclusive_minimum=0,
+    ),
+    VarSpec(
         "elbow_max_k",
         "whole",
         10,

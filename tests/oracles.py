@@ -58,6 +58,9 @@ def segment_customers(
             f"has {model.centroids.shape[1]}: rebuild both with the same version (dbt build)."
         )
     segment_ids, distances, confidence = model.assign(values)
+    runner_up, margin = model.runner_up(values, segment_ids)
+    normalized = model.normalized_distance(segment_ids, distances)
+    atypical = normalized > model.atypical_threshold if model.is_calibrated else None
     logger.info(f"model version {model_version}: {len(values):,} customers assigned to {model.n_segments} segments")
     return pa.table(
         {
@@ -69,6 +72,10 @@ def segment_customers(
             "model_version": np.full(len(values), model_version, dtype=np.int32),
             "distance_to_centroid": distances,
             "confidence": confidence,
+            "runner_up_segment_id": pa.array(runner_up, mask=runner_up == 0),
+            "assignment_margin": pa.array(margin, from_pandas=True),
+            "normalized_distance": pa.array(normalized, from_pandas=True),
+            "is_atypical": pa.nulls(len(values), pa.bool_()) if atypical is None else pa.array(atypical),
             "split": _text_column(reduced["split"]),
         },
         schema=SEGMENT_SCHEMA,

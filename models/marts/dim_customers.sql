@@ -32,6 +32,10 @@ final as (
         segments.split,
         segments.distance_to_centroid,
         segments.confidence,
+        segments.runner_up_segment_id,
+        segments.assignment_margin,
+        segments.normalized_distance,
+        segments.is_atypical,
 
         -- amounts
         customers.balance,

@@ -70,6 +70,7 @@ profiles as (
         round({{ median(attribute) }}, 6) as median_{{ attribute }},
         {%- endfor %}
         round(avg(distance_to_centroid), 6) as avg_distance_to_centroid,
+        count(*) filter (where is_atypical) as atypical_customer_count,
         round(avg(confidence), 6) as avg_confidence
     from customers
     group by segment_id, model_version
@@ -92,6 +93,9 @@ final as (
         profiles.train_customer_count,
         profiles.test_customer_count,
         profiles.avg_distance_to_centroid,
+        profiles.atypical_customer_count,
+        cast(profiles.atypical_customer_count as double)
+        / profiles.customer_count as atypical_share,
         {%- for attribute in main_customer_attributes() %}
         cast(profiles.avg_{{ attribute }} as double) as avg_{{ attribute }},
         cast(profiles.median_{{ attribute }} as double) as median_{{ attribute }},

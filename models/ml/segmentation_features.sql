@@ -18,7 +18,8 @@ declared as (
         {{ loop.index }} as feature_position,
         '{{ feature.name }}' as feature,
         '{{ dbt.escape_single_quotes(feature.description | trim) }}' as description,
-        '{{ dbt.escape_single_quotes(feature.transform) }}' as transform
+        '{{ dbt.escape_single_quotes(feature.transform) }}' as transform,
+        '{{ dbt.escape_single_quotes(feature.unit) }}' as unit
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -28,7 +29,8 @@ declared as (
         0 as feature_position,
         '' as feature,
         '' as description,
-        '' as transform
+        '' as transform,
+        '' as unit
     where false
     {%- endfor %}
 
@@ -40,7 +42,8 @@ final as (
         cast(feature_position as integer) as feature_position,
         cast(feature as {{ dbt.type_string() }}) as feature,
         cast(description as {{ dbt.type_string() }}) as description,
-        cast(transform as {{ dbt.type_string() }}) as transform
+        cast(transform as {{ dbt.type_string() }}) as transform,
+        cast(unit as {{ dbt.type_string() }}) as unit
     from declared
 
 )

@@ -18,6 +18,7 @@ final as (
         segment_name,
         model_version,
         split,
+        coalesce(is_atypical, false) as is_atypical,
 
         -- amounts
         balance,

@@ -15,19 +15,23 @@ distance per split) is the version's rendered scoring SQL
 4. the elbow curve on that sample picks k (:mod:`segmentation.fit.elbow`); k-means on it;
 5. label statistics over every customer (one scoring pass in the database);
 6. segment ids (matched to the latest stored version, else by size), names, the quality
-   per split, and the registry row (:mod:`segmentation.fit.version_row`).
+   per split;
+7. what the version learns about its train split (:mod:`segmentation.fit.calibration`):
+   segment radii and the atypical threshold, per-segment feature medians, the drift
+   reference bins; and the registry row (:mod:`segmentation.fit.version_row`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from segmentation.engines import Engine
+from segmentation.fit.calibration import atypical_threshold, reference_bins, segment_feature_medians, segment_radii
 from segmentation.fit.elbow import elbow_curve
 from segmentation.fit.naming import name_segments
 from segmentation.fit.reducers import fit_reduction, model_from_reduction
@@ -98,6 +102,13 @@ def split_quality(
     return quality
 
 
+def calibrated(model: SegmentModel, reduced_train: np.ndarray, params: SegmentationParams) -> SegmentModel:
+    """``model`` (with its final centroids) with its segment radii and atypical threshold,
+    calibrated on the fit's sample of train customers (``reduced_train``)."""
+    model = replace(model, segment_radii=segment_radii(model, reduced_train))
+    return replace(model, atypical_threshold=atypical_threshold(model, reduced_train, params.contamination))
+
+
 def fit_sample_size(params: SegmentationParams) -> int:
     """How many train customers the fit reads: var kmeans_sample_size, at least k."""
     return max(params.kmeans_sample_size, params.n_segments or 1)
@@ -138,7 +149,6 @@ def fit_version(
     reduction = fit_reduction(train, params, log_columns=log_columns(names, clustering_features))
     model = model_from_reduction(reduction, names, params.reducer)
     reduced_train = model.reduce(train)
-    del train  # the copies of the train rows go as soon as they are used: peak memory
     logger.info(
         f"reducer {params.reducer}: {len(names)} features -> {reduced_train.shape[1]} dimensions, fitted on "
         f"{len(reduced_train):,} of {n_train:,} train customers"
@@ -149,11 +159,15 @@ def fit_version(
     check_fit_size(n_segments, len(reduced_train))
     kmeans_centroids = fit_kmeans(reduced_train, n_segments, N_INIT, params.random_seed)
     logger.info(f"k-means k={n_segments}: fitted on {len(reduced_train):,} of {n_train:,} train customers")
-    del reduced_train
 
     labels = label_statistics(features, model.with_centroids(kmeans_centroids))
     ids, matched_to = number_segments(labels.profiles, labels.sizes, kmeans_centroids, model, registry)
-    model = model.with_centroids(reorder_by_id(kmeans_centroids, ids))
+    model = calibrated(model.with_centroids(reorder_by_id(kmeans_centroids, ids)), reduced_train, params)
+    sample_ids = model.assign(reduced_train)[0]
+    del reduced_train
+    medians = segment_feature_medians(train, sample_ids, n_segments)
+    reference = reference_bins(train, names)
+    del train  # the copies of the train rows go as soon as they are used: peak memory
     profiles = reorder_by_id(labels.profiles, ids)
     return registry_row(
         FittedVersion(
@@ -168,6 +182,8 @@ def fit_version(
             train_fingerprint=fingerprint,
             ids_matched_to_version=matched_to,
             quality=split_quality(features, model, params, labels.mean_squared_distance),
+            segment_feature_medians=medians,
+            reference_bins=reference,
         ),
         registry,
     )

@@ -99,6 +99,10 @@ class FittedVersion:
     train_fingerprint: str
     ids_matched_to_version: int | None
     quality: dict[str, float | None]
+    #: row i: segment_id i + 1; per clustering feature, the median in real units
+    segment_feature_medians: np.ndarray
+    #: per clustering feature, the drift reference (:func:`segmentation.fit.calibration.reference_bins`)
+    reference_bins: list[dict]
 
 
 def registry_row(fitted: FittedVersion, registry: pd.DataFrame) -> pa.Table:
@@ -131,6 +135,11 @@ def registry_row(fitted: FittedVersion, registry: pd.DataFrame) -> pa.Table:
         "segments": _segment_structs(fitted.named, fitted.profiles, fitted.train_counts, model),
         # NaN (for example the silhouette of k = 1) is stored as null, as pandas would.
         "elbow": elbow.drop(columns="elbow_sample_size").astype(object).where(elbow.notna(), None).to_dict("records"),
+        "contamination": params.contamination,
+        "atypical_threshold": null_if_nan(model.atypical_threshold),
+        "segment_radii": model.segment_radii.tolist(),
+        "segment_feature_medians": [[null_if_nan(value) for value in row] for row in fitted.segment_feature_medians],
+        "reference_bins": fitted.reference_bins,
     }
     row.update(fitted.quality)
     logger.info(

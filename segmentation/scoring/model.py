@@ -91,10 +91,22 @@ class SegmentModel:
     #: is. Left empty (a version fitted before feature transforms existed), it becomes NaN
     #: for every feature: none transformed.
     log_shifts: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: Per segment (row i: segment_id i + 1), the root mean square distance of its train
+    #: customers to its centroid: what ``normalized_distance`` divides by. Empty for a
+    #: version stored before atypical customers were calibrated.
+    segment_radii: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: ``is_atypical`` is ``normalized_distance > atypical_threshold``, the threshold
+    #: calibrated on the train split by var contamination; NaN when not calibrated.
+    atypical_threshold: float = float("nan")
 
     def __post_init__(self) -> None:
         if not len(self.log_shifts):
             object.__setattr__(self, "log_shifts", np.full(len(self.features), np.nan))
+
+    @property
+    def is_calibrated(self) -> bool:
+        """Whether the version has segment radii and an atypical threshold."""
+        return len(self.segment_radii) == self.n_segments > 0 and not np.isnan(self.atypical_threshold)
 
     @property
     def n_segments(self) -> int:
@@ -146,6 +158,32 @@ class SegmentModel:
                 logger.info(f"assigning customers to segments: {done:,} of {n_rows:,}")
         return segment_ids, nearest, confidence
 
+    def runner_up(self, reduced: np.ndarray, segment_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per row, the runner-up segment (the nearest centroid other than ``segment_ids``,
+        ties to the lowest id; 0 with a single segment) and the assignment margin, the
+        squared distance to the runner-up minus the squared distance to the own centroid
+        (NaN with a single segment)."""
+        squared = ((reduced[:, None, :] - self.centroids[None, :, :]) ** 2).sum(axis=2)
+        rows = np.arange(len(reduced))
+        if self.n_segments < 2:
+            return np.zeros(len(reduced), dtype=np.int32), np.full(len(reduced), np.nan)
+        own = segment_ids - 1
+        others = squared.copy()
+        others[rows, own] = np.inf
+        runner = np.argmin(others, axis=1)
+        distances = np.sqrt(squared)
+        margin = distances[rows, runner] ** 2 - distances[rows, own] ** 2
+        return (runner + 1).astype(np.int32), margin
+
+    def normalized_distance(self, segment_ids: np.ndarray, distances: np.ndarray) -> np.ndarray:
+        """Distance to the own centroid over the segment's train radius (NaN when the
+        version has no radii, or the segment's radius is 0)."""
+        if len(self.segment_radii) != self.n_segments:
+            return np.full(len(distances), np.nan)
+        radii = self.segment_radii[segment_ids - 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(radii > 0, distances / np.where(radii > 0, radii, 1.0), np.nan)
+
     def with_centroids(self, centroids: np.ndarray) -> SegmentModel:
         return replace(self, centroids=centroids)
 
@@ -162,6 +200,10 @@ SEGMENT_SCHEMA = pa.schema(
         pa.field("model_version", pa.int32(), nullable=False),
         pa.field("distance_to_centroid", pa.float64(), nullable=False),
         pa.field("confidence", pa.float64(), nullable=False),
+        pa.field("runner_up_segment_id", pa.int32()),
+        pa.field("assignment_margin", pa.float64()),
+        pa.field("normalized_distance", pa.float64()),
+        pa.field("is_atypical", pa.bool_()),
         pa.field("split", pa.string(), nullable=False),
     ]
 )

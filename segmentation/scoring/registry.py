@@ -54,6 +54,12 @@ SEGMENT_TYPE = pa.struct(
 )
 
 
+#: Per clustering feature, the train split's distribution at fit time: the drift reference.
+#: ``edges`` are the cut points (quantiles of the train values, duplicates dropped), the
+#: bins ``(-inf, e1], (e1, e2], ..., (e_last, inf)``; ``shares`` the train share in each.
+REFERENCE_BINS_TYPE = pa.struct([("feature", pa.string()), ("edges", _DOUBLES), ("shares", _DOUBLES)])
+
+
 ELBOW_TYPE = pa.struct([field for field in ELBOW_SCHEMA if field.name != "elbow_sample_size"])
 
 
@@ -85,6 +91,11 @@ REGISTRY_SCHEMA = pa.schema(
         ("centroids", _MATRIX),
         ("segments", pa.list_(SEGMENT_TYPE)),
         ("elbow", pa.list_(ELBOW_TYPE)),
+        ("contamination", pa.float64()),
+        ("atypical_threshold", pa.float64()),
+        ("segment_radii", _DOUBLES),
+        ("segment_feature_medians", _MATRIX),
+        ("reference_bins", pa.list_(REFERENCE_BINS_TYPE)),
     ]
 )
 
@@ -139,7 +150,32 @@ def load_model(registry: pd.DataFrame, model_version: int) -> SegmentModel:
         ),
         centroids=np.asarray(row["centroids"], dtype=np.float64),
         log_shifts=stored_log_shifts(row.get("log_shifts")),
+        segment_radii=np.asarray(_stored(row, "segment_radii") or [], dtype=np.float64),
+        atypical_threshold=float(_stored(row, "atypical_threshold") or np.nan),
     )
+
+
+def _stored(row: pd.Series, column: str):
+    """A registry column that versions stored before it existed lack (None then)."""
+    value = row.get(column)
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return value
+
+
+def segment_profiles(row: pd.Series, model: SegmentModel) -> tuple[np.ndarray, np.ndarray]:
+    """A version's segment profiles (mean scaled features of each segment's train
+    customers) and its per-segment feature medians in real units, row i for segment_id
+    i + 1; the medians NaN for a version stored before they were."""
+    segments = sorted(row["segments"], key=lambda segment: segment["segment_id"])
+    profiles = np.array([segment["centroid_scaled"] for segment in segments], dtype=np.float64)
+    stored = _stored(row, "segment_feature_medians")
+    medians = (
+        np.array([[np.nan if value is None else value for value in values] for values in stored], dtype=np.float64)
+        if stored
+        else np.full((model.n_segments, len(model.features)), np.nan)
+    )
+    return profiles, medians
 
 
 def stored_log_shifts(stored: list | None) -> np.ndarray:

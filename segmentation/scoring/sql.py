@@ -145,11 +145,16 @@ def segments_select(
 ) -> str:
     """SQL giving every row of ``source`` (with ``customer_id`` and the version's
     ``component_1..d``) its nearest centroid: ``customer_id``, ``segment_id``, ``segment_name``, ``model_version``,
-    ``distance_to_centroid``, ``confidence``, then ``passthrough``.
+    ``distance_to_centroid``, ``confidence``, ``runner_up_segment_id``, ``assignment_margin``,
+    ``normalized_distance``, ``is_atypical``, then ``passthrough``.
 
-    As :meth:`SegmentModel.assign`: ties go to the lowest ``segment_id``; ``confidence`` is
-    ``1 - nearest / second-nearest distance`` (0 when the second-nearest distance is 0,
-    1 with a single segment)."""
+    As :meth:`SegmentModel.assign`, :meth:`SegmentModel.runner_up` and
+    :meth:`SegmentModel.normalized_distance`: ties go to the lowest ``segment_id``;
+    ``confidence`` is ``1 - nearest / second-nearest distance`` (0 when the second-nearest
+    distance is 0, 1 with a single segment); the runner-up is the nearest other centroid
+    and the margin the squared distance to it minus the squared distance to the own one
+    (both null with a single segment); ``is_atypical`` compares the normalized distance
+    with the version's calibrated threshold (null for a version without one)."""
     keep = [identifier(column) for column in passthrough]
     n_segments, n_dimensions = model.centroids.shape
     if n_segments == 0:
@@ -174,15 +179,27 @@ def segments_select(
     which = " ".join(f"when {name} = nearest_distance then {segment}" for segment, name in enumerate(names, start=1))
     sql = _select(["*", f"case {which} end as segment_id"], sql, "scoring_nearest")
     if n_segments == 1:
+        sql = _select(
+            ["*", "cast(null as double) as second_distance", "cast(null as int) as runner_up_segment_id"],
+            sql,
+            "scoring_runner_up",
+        )
         confidence = "1e0"
     else:
         second = _least(
             [f"case when segment_id = {segment} then null else {name} end" for segment, name in enumerate(names, 1)]
         )
-        confidence = f"case when {second} > 0e0 then 1e0 - nearest_distance / {second} else 0e0 end"
+        sql = _select(["*", f"{second} as second_distance"], sql, "scoring_second")
+        runner = " ".join(
+            f"when segment_id <> {segment} and {name} = second_distance then {segment}"
+            for segment, name in enumerate(names, start=1)
+        )
+        sql = _select(["*", f"case {runner} end as runner_up_segment_id"], sql, "scoring_runner_up")
+        confidence = "case when second_distance > 0e0 then 1e0 - nearest_distance / second_distance else 0e0 end"
     label = " ".join(
         f"when {segment} then {string_literal(segment_names[segment])}" for segment in range(1, n_segments + 1)
     )
+    normalized = _normalized_distance(model)
     return _select(
         [
             "customer_id",
@@ -191,11 +208,36 @@ def segments_select(
             f"cast({int(model_version)} as int) as model_version",
             "nearest_distance as distance_to_centroid",
             f"{confidence} as confidence",
+            "cast(runner_up_segment_id as int) as runner_up_segment_id",
+            "second_distance * second_distance - nearest_distance * nearest_distance as assignment_margin",
+            f"{normalized} as normalized_distance",
+            f"{_is_atypical(model, normalized)} as is_atypical",
             *keep,
         ],
         sql,
         "scoring_assigned",
     )
+
+
+def _normalized_distance(model: SegmentModel) -> str:
+    """SQL of the distance to the own centroid over the segment's train radius (null
+    without radii, or for a segment of radius 0), as :meth:`SegmentModel.normalized_distance`."""
+    if len(model.segment_radii) != model.n_segments:
+        return "cast(null as double)"
+    arms = " ".join(
+        f"when {segment} then nearest_distance / {double_literal(radius)}"
+        for segment, radius in enumerate(model.segment_radii, start=1)
+        if radius > 0
+    )
+    return f"case segment_id {arms} end" if arms else "cast(null as double)"
+
+
+def _is_atypical(model: SegmentModel, normalized: str) -> str:
+    """SQL of ``is_atypical``: the normalized distance above the version's calibrated
+    threshold (null for a version without one)."""
+    if not model.is_calibrated:
+        return "cast(null as boolean)"
+    return f"coalesce({normalized} > {double_literal(model.atypical_threshold)}, false)"
 
 
 def _least(expressions: Sequence[str]) -> str:

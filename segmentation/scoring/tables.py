@@ -15,8 +15,9 @@ import pyarrow as pa
 
 from segmentation.engines import Engine
 from segmentation.params import SegmentationParams
+from segmentation.scoring.explanations import REASONS_SCHEMA, reasons_select
 from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, check_features
-from segmentation.scoring.registry import load_model, model_in_use, segment_names
+from segmentation.scoring.registry import load_model, model_in_use, segment_names, segment_profiles, version_row
 from segmentation.scoring.sql import (
     COMPONENT_PREFIX,
     INPUT_PLACEHOLDER,
@@ -58,26 +59,62 @@ def segments_relation(reduced: Engine, registry: pd.DataFrame, params: Segmentat
     return reduced.relation(segments_select(model, reduced.source, version, names, passthrough=["split"]))
 
 
+def reasons_relation(
+    features: Engine, segments: Engine, registry: pd.DataFrame, params: SegmentationParams, units: dict[str, str]
+) -> Any:
+    """``customer_segment_reasons``: for every customer of ``segments``
+    (``customer_segments``) with a runner-up, its top reasons under the version in use,
+    from its raw features in ``features`` (``int_customer_features_engineered``); see
+    :mod:`segmentation.scoring.explanations`."""
+    if registry.empty and segments.is_empty():  # dbt build --empty
+        return segments.result(REASONS_SCHEMA.empty_table())
+    version, model = model_in_use(registry, params)
+    check_features(features, model.features)
+    profiles, medians = segment_profiles(version_row(registry, version), model)
+    joined = (
+        f"(select segments.segment_id, segments.runner_up_segment_id, features.* from {segments.source} as segments "
+        f"inner join {features.source} as features on segments.customer_id = features.customer_id)"
+    )
+    return features.relation(reasons_select(model, profiles, medians, units, joined))
+
+
 SCORING_SQL_SCHEMA = pa.schema(
     [
         pa.field("model_version", pa.int32(), nullable=False),
         pa.field("features", pa.list_(pa.string())),
         pa.field("input_placeholder", pa.string()),
         pa.field("scoring_sql", pa.string()),
+        pa.field("explanation_sql", pa.string()),
     ]
 )
 
 
-def scoring_sql_table(registry: pd.DataFrame) -> pa.Table:
+def explanation_template(registry: pd.DataFrame, version: int, units: dict[str, str]) -> str:
+    """The SQL of ``customer_segment_reasons`` for any relation with ``customer_id`` and
+    the version's features (left as :data:`~segmentation.scoring.sql.INPUT_PLACEHOLDER`):
+    the relation is scored with the version, then explained."""
+    model = load_model(registry, version)
+    profiles, medians = segment_profiles(version_row(registry, version), model)
+    scored = score_template(model, version, segment_names(registry, version))
+    joined = (
+        f"(select scored.segment_id, scored.runner_up_segment_id, explained.* from (\n{scored}\n) as scored "
+        f"inner join {INPUT_PLACEHOLDER} as explained on scored.customer_id = explained.customer_id)"
+    )
+    return reasons_select(model, profiles, medians, units, joined)
+
+
+def scoring_sql_table(registry: pd.DataFrame, units: dict[str, str] | None = None) -> pa.Table:
     """One row per stored version: the SQL scoring a relation with it
-    (:func:`segmentation.scoring.sql.score_template`), with the relation left as
-    :data:`~segmentation.scoring.sql.INPUT_PLACEHOLDER`."""
+    (:func:`segmentation.scoring.sql.score_template`) and the SQL explaining its segments
+    (:func:`explanation_template`), with the relation left as
+    :data:`~segmentation.scoring.sql.INPUT_PLACEHOLDER`; ``units`` are the features' units."""
     rows = [
         {
             "model_version": version,
             "features": list(registry_row["features"]),
             "input_placeholder": INPUT_PLACEHOLDER,
             "scoring_sql": score_template(load_model(registry, version), version, segment_names(registry, version)),
+            "explanation_sql": explanation_template(registry, version, units or {}),
         }
         for version, registry_row in (
             (int(row["model_version"]), row) for _, row in registry.sort_values("model_version").iterrows()

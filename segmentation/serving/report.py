@@ -403,6 +403,101 @@ def transitions_section(report: Report, connection: duckdb.DuckDBPyConnection) -
     report.section("transitions", "Changes since the previous model version", text + table_html(transitions))
 
 
+#: Example customers per segment whose reasons the report shows.
+EXAMPLES_PER_SEGMENT = 2
+
+
+def reasons_section(report: Report, connection: duckdb.DuckDBPyConnection, segments: pd.DataFrame) -> None:
+    """A few customers per segment (the most typical: the largest assignment margin
+    among the non-atypical), with their margin, runner-up and top reasons."""
+    if not has_table(connection, "customer_segment_reasons"):
+        report.section("reasons", "Why this segment", "<p>customer_segment_reasons is not built.</p>")
+        return
+    examples = connection.execute(
+        "with ranked as (select customer_id, segment_id, segment_name, runner_up_segment_id, assignment_margin,"
+        " row_number() over (partition by segment_id order by assignment_margin desc, customer_id) as example"
+        " from dim_customers where not coalesce(is_atypical, false) and runner_up_segment_id is not null)"
+        " select ranked.*, runner_up.segment_name as runner_up_name, reasons.reason_rank, reasons.reason"
+        " from ranked inner join customer_segment_reasons as reasons using (customer_id)"
+        " inner join dim_segments as runner_up on runner_up.segment_id = ranked.runner_up_segment_id"
+        f" where example <= {EXAMPLES_PER_SEGMENT} order by ranked.segment_id, example, reasons.reason_rank"
+    ).df()
+    if examples.empty:
+        report.section("reasons", "Why this segment", "<p>One segment only: no runner-up to explain against.</p>")
+        return
+    items = []
+    for (customer, segment_id), rows in examples.groupby(["customer_id", "segment_id"], sort=False):
+        first = rows.iloc[0]
+        reasons = "".join(f"<li>{html.escape(reason)}</li>" for reason in rows["reason"])
+        items.append(
+            f'<div class="card" style="--colour:{segment_colour(segment_id)}"><h3>{html.escape(customer)}</h3>'
+            f"<p>{html.escape(first['segment_name'])} rather than {html.escape(first['runner_up_name'])} "
+            f"(margin {first['assignment_margin']:.2f})</p><ol>{reasons}</ol></div>"
+        )
+    text = (
+        "<p>For each customer: the runner-up segment, the margin (squared distance to the runner-up's centroid "
+        "minus to its own) and the features that pull it most towards its own segment, with the segment "
+        "medians. Shown: the most clear-cut customers of each segment.</p>"
+    )
+    report.section("reasons", "Why this segment", text + f'<div class="cards">{"".join(items)}</div>')
+
+
+def atypical_section(report: Report, segments: pd.DataFrame) -> None:
+    if "atypical_customer_count" not in segments:
+        return
+    table = segments[["segment_id", "segment_name", "customer_count", "atypical_customer_count", "atypical_share"]]
+    total = int(segments["atypical_customer_count"].sum())
+    text = (
+        f"<p><b id='atypical-count'>{total:,}</b> customers fit no segment well (farther from their centroid, "
+        "relative to the segment's radius, than all but var contamination of the train customers). "
+        "The campaign audience leaves them out unless var atypical_customers is include.</p>"
+    )
+    report.section("atypical", "Atypical customers", text + table_html(table, {"atypical_share": "{:.1%}"}))
+
+
+def drift_section(report: Report, connection: duckdb.DuckDBPyConnection) -> None:
+    if not has_table(connection, "feature_drift"):
+        report.section("drift", "Drift since the fit", "<p>feature_drift is not built.</p>")
+        return
+    drift = connection.execute("select feature, psi, js_distance, is_drifted from feature_drift order by psi desc").df()
+    if drift.empty:
+        report.section("drift", "Drift since the fit", "<p>The version in use has no drift reference (refit).</p>")
+        return
+    moved = drift.loc[drift["is_drifted"], "feature"].tolist()
+    verdict = (
+        f"<p><b>Refit recommended</b>: {html.escape(', '.join(moved))} moved since the fit.</p>"
+        if moved
+        else "<p>No clustering feature moved beyond the PSI threshold: the model version still fits.</p>"
+    )
+    fig, axis = plt.subplots(figsize=(8, 0.3 * len(drift) + 1))
+    ordered = drift.iloc[::-1]
+    axis.barh(ordered["feature"], ordered["psi"], color=["#d62728" if d else "#1f77b4" for d in ordered["is_drifted"]])
+    axis.set_xlabel("population stability index (PSI) against the version's train split")
+    image = report.figure(fig, "drift", "PSI per clustering feature")
+    report.section(
+        "drift", "Drift since the fit", verdict + image + f'<div id="feature-drift">{table_html(drift)}</div>'
+    )
+
+
+def moves_section(report: Report, connection: duckdb.DuckDBPyConnection) -> None:
+    if not has_table(connection, "customer_segment_moves") or not has_table(connection, "publish_log"):
+        return
+    # The published build this file is: the last row of its publish log.
+    last = connection.execute("select build_id from publish_log order by published_at desc limit 1").fetchone()
+    moves = connection.execute(
+        "select from_segment_name, to_segment_name, count(*) as customers from customer_segment_moves"
+        " where build_id = ? group by all order by customers desc",
+        [last[0] if last else ""],
+    ).df()
+    text = (
+        "<p>No customer changed segment in the last build.</p>"
+        if moves.empty
+        else f"<p><b id='moved-count'>{int(moves['customers'].sum()):,}</b> customers changed segment in the last "
+        "build (customer_segment_moves has every build).</p>"
+    )
+    report.section("moves", "Moves since the previous build", text + ("" if moves.empty else table_html(moves)))
+
+
 def build_report(database: Path, out_dir: Path, seed: int = 42, sample_size: int = SCATTER_SAMPLE) -> Path:
     """Write ``out_dir/segmentation_report.html`` and ``out_dir/figures/*.png``."""
     started = time.perf_counter()
@@ -419,6 +514,10 @@ def build_report(database: Path, out_dir: Path, seed: int = 42, sample_size: int
         segments_section(report, segments)
         distributions_section(report, connection, segments)
         cards_section(report, segments)
+        reasons_section(report, connection, segments)
+        atypical_section(report, segments)
+        drift_section(report, connection)
+        moves_section(report, connection)
         exploration_section(report, connection)
         transitions_section(report, connection)
     page = (

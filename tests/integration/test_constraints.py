@@ -44,6 +44,7 @@ CONTRACTED = (
     "rpt_feature_correlations",
     "rpt_segment_distributions",
     "metricflow_time_spine",
+    "customer_segment_history",
 )
 
 #: The SQL tables with a row per customer: their keys are column_checks, not primary_key.
@@ -53,6 +54,7 @@ PER_CUSTOMER_TABLES = (
     "int_customer_features_engineered",
     "dim_customers",
     "fct_campaign_audience",
+    "customer_segment_history",
 )
 
 #: Per model with column_checks tests (every Python model, and the per-customer SQL tables,
@@ -127,6 +129,18 @@ VIOLATIONS = {
     "feature_transform_comparison": (
         ["update {t} set seed_stability = 2, smallest_segment_share = null where feature_transform = 'none'"],
         {("max 1", "seed_stability"), ("not_null", "smallest_segment_share")},
+    ),
+    "customer_segment_history": (["insert into {t} select * from {t} limit 1"], {("unique", "history_key")}),
+    "customer_segment_reasons": (
+        [
+            "insert into {t} select * from {t} limit 1",
+            "update {t} set reason_rank = 4, contribution = -1 where customer_id = (select max(customer_id) from {t})",
+        ],
+        {("unique", "customer_id, reason_rank"), ("max 3", "reason_rank"), ("min 0", "contribution")},
+    ),
+    "feature_drift": (
+        ["update {t} set psi = -1, js_distance = 2, customers = null where feature = 'balance'"],
+        {("min 0", "psi"), ("max 1", "js_distance"), ("not_null", "customers")},
     ),
     "bi_exports": (
         ["insert into {t} select * from {t} limit 1", "update {t} set row_count = null where table_name like 'dim%'"],

@@ -238,8 +238,12 @@ def run_dbt_in(project: Path, workdir: Path, *args: str):
 def test_marts_profile_the_segments_and_give_every_customer_one_campaign(documented):
     run, _, _, _ = documented
     customers = run.scalar("select count(*) from int_customers_cleaned")
+    atypical = run.scalar("select count(*) from dim_customers where is_atypical")
     audience = run.query("select * from fct_campaign_audience")
-    assert len(audience) == customers and audience["customer_id"].is_unique
+    # Every clean customer once, but the atypical ones (var atypical_customers: exclude, the default).
+    assert 0 < atypical < 0.02 * customers
+    assert len(audience) == customers - atypical and audience["customer_id"].is_unique
+    assert not audience["is_atypical"].any()
     assert audience["campaign"].notna().all()
     segments = run.query("select * from dim_segments order by segment_id")
     assert segments["customer_count"].sum() == customers
@@ -297,7 +301,7 @@ def test_parquet_exports_match_the_marts_and_read_from_duckdb_and_pandas(documen
             f"select count(*) from read_parquet('{exports.loc['dim_customers', 'path']}') as c "
             f"inner join read_parquet('{exports.loc['fct_campaign_audience', 'path']}') as a using (customer_id)"
         ).fetchone()[0]
-    assert joined == exports.loc["dim_customers", "row_count"]
+    assert joined == exports.loc["fct_campaign_audience", "row_count"]
     assert not list(run.exports.glob(".*.tmp"))  # no temporary file left behind
 
 
@@ -324,17 +328,24 @@ def test_example_analyses_compile_and_run(documented):
     assert scored["model_version"].tolist() == [1] * len(scored)
 
 
+def customers_by_macro(documented, macro: str, arguments: str = "") -> pd.DataFrame:
+    """What ``macro`` (score_customers, explain_customers) gives for the test customers,
+    compiled by dbt and run on the build's workspace."""
+    run, workdir, _, _ = documented
+    inline = (
+        f"select * from {{{{ {macro}('(select * from ' ~ ref('int_customer_features_engineered') "
+        f"~ ' where split = \\'test\\')'{arguments}) }}}}"
+    )
+    compiled = run_dbt(workdir, "--quiet", "compile", "--inline", inline)
+    assert compiled.returncode == 0, compiled.output[-3000:]
+    return run.in_workspace().query(compiled.output)
+
+
 def test_score_customers_scores_any_relation_with_a_chosen_version(documented):
     """The macro on a hand-made relation (the test customers, a few columns renamed back)
     with an explicit version; a version that is not stored stops with the stored ones."""
     run, workdir, _, _ = documented
-    inline = (
-        "select * from {{ score_customers('(select * from ' ~ ref('int_customer_features_engineered') "
-        "~ ' where split = \\'test\\')', model_version=1) }}"
-    )
-    compiled = run_dbt(workdir, "--quiet", "compile", "--inline", inline)
-    assert compiled.returncode == 0, compiled.output[-3000:]
-    scored = run.in_workspace().query(compiled.output)
+    scored = customers_by_macro(documented, "score_customers", ", model_version=1")
     expected = run.query("select * exclude (split) from customer_segments where split = 'test'")
     assert len(scored) == len(expected) > 0
     pd.testing.assert_frame_equal(
@@ -344,3 +355,19 @@ def test_score_customers_scores_any_relation_with_a_chosen_version(documented):
     missing = run_dbt(workdir, "compile", "--inline", "select * from {{ score_customers('x', model_version=99) }}")
     assert missing.returncode != 0
     assert "model version 99 is not stored in segmentation_models; stored versions: [1]" in missing.output
+
+
+def test_explain_customers_explains_any_relation_as_the_reasons_mart(documented):
+    """explain_customers on the test customers gives the rows of customer_segment_reasons
+    for them: the same SQL from the same stored version."""
+    run = documented[0]
+    explained = customers_by_macro(documented, "explain_customers")
+    expected = run.query(
+        "select reasons.* from customer_segment_reasons as reasons inner join customer_segments using (customer_id) "
+        "where customer_segments.split = 'test'"
+    )
+    assert len(explained) == len(expected) > 0
+    order = ["customer_id", "reason_rank"]
+    pd.testing.assert_frame_equal(
+        explained.sort_values(order, ignore_index=True), expected.sort_values(order, ignore_index=True)
+    )

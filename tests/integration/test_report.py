@@ -25,6 +25,10 @@ SECTIONS = (
     "segments",
     "distributions",
     "cards",
+    "reasons",
+    "atypical",
+    "drift",
+    "moves",
     "exploration",
     "transitions",
 )
@@ -79,7 +83,7 @@ def test_every_section_is_there_and_self_contained(report):
     assert [section for section in SECTIONS if section not in page.ids] == []
     text = path.read_text(encoding="utf-8")
     assert "<script" not in text and "<link" not in text and not re.search(r"(src|href)=\"https?:", text)
-    assert len(page.images) == 7 and all(src.startswith("data:image/png;base64,") for src in page.images)
+    assert len(page.images) == 8 and all(src.startswith("data:image/png;base64,") for src in page.images)
     figures = sorted(p.name for p in (path.parent / "figures").glob("*.png"))
     assert figures == sorted(
         f"{name}.png"
@@ -91,6 +95,7 @@ def test_every_section_is_there_and_self_contained(report):
             "profile_heatmap",
             "distributions",
             "correlations",
+            "drift",
         )
     )
 
@@ -111,6 +116,11 @@ def test_numbers_match_the_marts(report):
         " from segment_transitions"
     )
     assert page.text_by_id["kept-share"] == f"{kept:.1%}"
+    atypical = run.scalar("select count(*) from dim_customers where is_atypical")
+    assert atypical > 0 and page.text_by_id["atypical-count"] == f"{atypical:,}"
+    build = run.scalar("select build_id from publish_log order by published_at desc limit 1")
+    moved = run.scalar(f"select count(*) from customer_segment_moves where build_id = '{build}'")
+    assert page.text_by_id.get("moved-count", "0") == f"{moved:,}"
     summary_rows = run.scalar("select count(*) from rpt_feature_summary")
     assert (
         page.text_by_id["feature-summary"].count("clustering feature")

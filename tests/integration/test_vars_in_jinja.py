@@ -28,7 +28,7 @@ CANDIDATES = [
     *["auto", " AUTO ", "latest", "none", "None", "pca", " Autoencoder ", "umap", "NONE"],
     *[True, False, "true", "false", "TRUE", " true", "yes", None],
     *[[16], [8, 4], [], [True], ["8", " 4"], [16, "8; drop table x"], "[32, 16]", "[]", "16,8", {"a": 1}],
-    *["exports", "/tmp/x'; --.csv"],
+    *["exports", "/tmp/x'; --.csv", "exclude", " Include "],
 ]
 
 

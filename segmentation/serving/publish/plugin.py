@@ -16,6 +16,7 @@ from segmentation.serving.publish.metrics import (
     reads_published_warehouse,
     snapshot_semantic_manifest,
 )
+from segmentation.serving.publish.publish_log import published_lineage
 from segmentation.serving.publish.readers import check_export_path
 from segmentation.serving.publish.space import is_out_of_space, no_space_message
 from segmentation.serving.publish.switch import commit, prepare
@@ -33,7 +34,8 @@ class Plugin(BasePlugin):
     Before dbt opens the workspace: folders, the build lock, leftovers. On the connection:
     the SQL functions ``segmentation_publish_check(export_path)`` (what could refuse the
     publish, checked by ``on-run-start`` before the first model: macros/checks.sql),
-    ``segmentation_publish_prepare(build_id, export_path)`` and
+    ``segmentation_published_lineage()`` (the published builds whose history
+    ``customer_segment_history`` keeps, comma-separated), ``segmentation_publish_prepare(build_id, export_path)`` and
     ``segmentation_publish_commit(build_id, export_path, builds_kept)`` that ``macros/publish.sql``
     calls from ``on-run-end``.
     """
@@ -67,6 +69,9 @@ class Plugin(BasePlugin):
         def no_space_message_() -> str:
             return no_space_message(area)
 
+        def published_lineage_() -> str:
+            return ",".join(published_lineage(area))
+
         def publish_prepare(build_id: str, export_path: str) -> str:
             return str(prepare(area, build_id, export_path))
 
@@ -76,6 +81,7 @@ class Plugin(BasePlugin):
         for name, function, parameters in (
             ("segmentation_publish_check", publish_check, [duckdb.sqltype("varchar")]),
             ("segmentation_no_space_message", no_space_message_, []),
+            ("segmentation_published_lineage", published_lineage_, []),
             ("segmentation_publish_prepare", publish_prepare, [duckdb.sqltype("varchar")] * 2),
             ("segmentation_publish_commit", publish_commit, [duckdb.sqltype("varchar")] * 3),
         ):

@@ -110,3 +110,18 @@ def write_publish_log_table(connection, rows: list[dict]) -> None:
             ],
         )
     connection.execute("checkpoint")
+
+
+def published_lineage(area: BuildArea) -> list[str]:
+    """The builds whose tables readers see, newest first: the current build, the build it
+    replaced, the one that build replaced, ... (a build rolled back from, or one that never
+    published, is not among them). ``customer_segment_history`` keeps only their rows."""
+    reconcile_log(area)
+    publishes = (row for row in read_log(area) if row.get("action") == "publish")
+    previous_of = {row["build_id"]: row.get("previous_build_id") for row in publishes}
+    lineage: list[str] = []
+    build = area.current_build_id()
+    while build and build not in lineage:
+        lineage.append(build)
+        build = previous_of.get(build)
+    return lineage
