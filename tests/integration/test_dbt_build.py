@@ -178,6 +178,8 @@ def test_autoencoder_builds_are_repeatable(tmp_path):
         "customers_path": str(path),
         "reducer": "autoencoder",
         "compare_reducers": False,
+        # the comparison would train the autoencoder once per feature transform
+        "compare_feature_transforms": False,
         "autoencoder_epochs": 10,
         "elbow_max_k": 4,
     }
@@ -232,6 +234,7 @@ def test_public_data_set_with_the_autoencoder_and_auto_k(tmp_path, cc_general_cs
             "reducer": "autoencoder",
             "n_segments": "auto",
             "compare_reducers": False,
+            "compare_feature_transforms": False,
         },
     )
     assert run.scalar("select count(*) from customer_segments") == 8950

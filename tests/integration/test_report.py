@@ -149,7 +149,7 @@ def test_the_report_opens_in_a_real_browser_without_errors(report, tmp_path):
         browser_page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
     assert messages == []
-    assert len(widths) == 7 and min(widths) > 300  # every figure decoded
+    assert len(widths) == 8 and min(widths) > 300  # every figure decoded
     image = Image.open(screenshot).convert("L")
     assert image.size[0] == 1280 and image.size[1] > 4000
     pixels = np.asarray(image, dtype=float)

@@ -51,6 +51,18 @@ def cc_general_features(tmp_path_factory, cc_general_csv) -> pd.DataFrame:
     return engineered_features(tmp_path_factory.mktemp("cc_features"), {"customers_path": str(cc_general_csv)})
 
 
+#: The models fitted so far, by data set and reducer: each test of this file uses the same ones.
+_FITTED: dict[tuple[str, str], SegmentModel] = {}
+
+
+def model_for(request, data: str, reducer: str) -> tuple[pd.DataFrame, SegmentModel]:
+    """The features of ``data`` and the model fitted on them with ``reducer`` (once per file)."""
+    features = request.getfixturevalue(data)
+    if (data, reducer) not in _FITTED:
+        _FITTED[(data, reducer)] = fitted_model(features, reducer)
+    return features, _FITTED[(data, reducer)]
+
+
 def fitted_model(features: pd.DataFrame, reducer: str) -> SegmentModel:
     """Scaler, reducer and 4-means fitted on the train rows, as the build fits them."""
     params = replace(SegmentationParams(), reducer=reducer, **(FAST_AUTOENCODER if reducer == "autoencoder" else {}))
@@ -64,8 +76,7 @@ def fitted_model(features: pd.DataFrame, reducer: str) -> SegmentModel:
 @pytest.mark.parametrize("reducer", ["pca", "autoencoder", "none"])
 @pytest.mark.parametrize("data", ["demo_features", "cc_general_features"])
 def test_sql_scoring_equals_numpy(request, data, reducer):
-    features = request.getfixturevalue(data)
-    model = fitted_model(features, reducer)
+    features, model = model_for(request, data, reducer)
     names = {1: "one", 2: "two", 3: "three", 4: "four"}
     reduced = model.reduce(feature_matrix(features, model.features))
     segment_ids, distances, confidence = model.assign(reduced)
@@ -103,8 +114,7 @@ def test_sql_explanations_equal_numpy(request, data, reducer):
     """Runner-up, margin, normalized distance, the atypical flag and every customer's top
     reasons by SQL equal numpy to 1e-9; for PCA and none, each customer's contributions
     (all of them, not only the top three) sum to its margin."""
-    features = request.getfixturevalue(data)
-    model = fitted_model(features, reducer)
+    features, model = model_for(request, data, reducer)
     raw = feature_matrix(features, model.features)
     model = calibrated(model, raw, (features["split"] == "train").to_numpy())
     names = {1: "one", 2: "two", 3: "three", 4: "four"}
