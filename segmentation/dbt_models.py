@@ -42,7 +42,7 @@ from segmentation.fit.procedure import update_registry
 from segmentation.fit.steps import selected_n_segments
 from segmentation.params import SegmentationParams
 from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, reducer_in_use
-from segmentation.scoring.tables import reasons_relation, reduced_relation, scoring_sql_table, segments_relation
+from segmentation.scoring.tables import reduced_relation, scoring_sql_table, segments_relation
 from segmentation.scoring.transitions import segment_transitions as _segment_transitions
 from segmentation.serving.exports import export_folders, export_marts
 from segmentation.serving.publish.faults import fault_point
@@ -94,20 +94,6 @@ def _feature_units(relation: Any, session: Any) -> dict[str, str]:
     """Each clustering feature's declared unit, from the ``segmentation_features`` model."""
     listed = engine_for(relation, session).arrow()
     return dict(zip(listed.column("feature").to_pylist(), listed.column("unit").to_pylist(), strict=True))
-
-
-def customer_segment_reasons(
-    session: Any, config: Any, features: Any, segments: Any, registry: Any, clustering_features: Any
-) -> Any:
-    """Every customer's top reasons for its segment rather than the runner-up."""
-    params = SegmentationParams.from_config(config)
-    return reasons_relation(
-        engine_for(features, session),
-        engine_for(segments, session),
-        _registry(registry, session),
-        params,
-        _feature_units(clustering_features, session),
-    )
 
 
 def model_scoring_sql(session: Any, registry: Any, clustering_features: Any) -> Any:

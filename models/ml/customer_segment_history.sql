@@ -1,7 +1,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
-    unique_key='history_key',
+    unique_key=['customer_id', 'valid_from_build_id'],
     full_refresh=false,
     on_schema_change='append_new_columns',
 ) }}
@@ -118,7 +118,6 @@ changes as (
 final as (
 
     select
-        customer_id || '@' || valid_from_build_id as history_key,
         customer_id,
         segment_id,
         segment_name,

@@ -36,29 +36,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
 from segmentation.scoring.model import SegmentModel
 from segmentation.scoring.sql import _select, double_literal, identifier, string_literal, transformed_feature
 
 #: Reasons kept per customer.
 REASONS_PER_CUSTOMER = 3
-
-#: The columns of ``customer_segment_reasons``.
-REASONS_SCHEMA = pa.schema(
-    [
-        pa.field("customer_id", pa.string(), nullable=False),
-        pa.field("reason_rank", pa.int32(), nullable=False),
-        pa.field("feature", pa.string(), nullable=False),
-        pa.field("contribution", pa.float64(), nullable=False),
-        pa.field("feature_value", pa.float64()),
-        pa.field("segment_median", pa.float64()),
-        pa.field("runner_up_median", pa.float64()),
-        pa.field("reason", pa.string()),
-        pa.field("segment_id", pa.int32(), nullable=False),
-        pa.field("runner_up_segment_id", pa.int32(), nullable=False),
-    ]
-)
 
 #: How a feature's value is written in a reason, by its declared unit (``meta: unit``):
 #: decimals, and the text after the number.

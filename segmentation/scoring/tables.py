@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from segmentation.engines import Engine
 from segmentation.params import SegmentationParams
-from segmentation.scoring.explanations import REASONS_SCHEMA, reasons_select
+from segmentation.scoring.explanations import reasons_select
 from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError, check_features
 from segmentation.scoring.registry import load_model, model_in_use, segment_names, segment_profiles, version_row
 from segmentation.scoring.sql import (
@@ -57,25 +57,6 @@ def segments_relation(reduced: Engine, registry: pd.DataFrame, params: Segmentat
         )
     names = segment_names(registry, version)
     return reduced.relation(segments_select(model, reduced.source, version, names, passthrough=["split"]))
-
-
-def reasons_relation(
-    features: Engine, segments: Engine, registry: pd.DataFrame, params: SegmentationParams, units: dict[str, str]
-) -> Any:
-    """``customer_segment_reasons``: for every customer of ``segments``
-    (``customer_segments``) with a runner-up, its top reasons under the version in use,
-    from its raw features in ``features`` (``int_customer_features_engineered``); see
-    :mod:`segmentation.scoring.explanations`."""
-    if registry.empty and segments.is_empty():  # dbt build --empty
-        return segments.result(REASONS_SCHEMA.empty_table())
-    version, model = model_in_use(registry, params)
-    check_features(features, model.features)
-    profiles, medians = segment_profiles(version_row(registry, version), model)
-    joined = (
-        f"(select segments.segment_id, segments.runner_up_segment_id, features.* from {segments.source} as segments "
-        f"inner join {features.source} as features on segments.customer_id = features.customer_id)"
-    )
-    return features.relation(reasons_select(model, profiles, medians, units, joined))
 
 
 SCORING_SQL_SCHEMA = pa.schema(

@@ -413,15 +413,23 @@ def reasons_section(report: Report, connection: duckdb.DuckDBPyConnection, segme
     if not has_table(connection, "customer_segment_reasons"):
         report.section("reasons", "Why this segment", "<p>customer_segment_reasons is not built.</p>")
         return
-    examples = connection.execute(
+    # The examples first, then their reasons: customer_segment_reasons is a view, and a
+    # query for a few customers computes only theirs.
+    chosen = connection.execute(
         "with ranked as (select customer_id, segment_id, segment_name, runner_up_segment_id, assignment_margin,"
         " row_number() over (partition by segment_id order by assignment_margin desc, customer_id) as example"
         " from dim_customers where not coalesce(is_atypical, false) and runner_up_segment_id is not null)"
-        " select ranked.*, runner_up.segment_name as runner_up_name, reasons.reason_rank, reasons.reason"
-        " from ranked inner join customer_segment_reasons as reasons using (customer_id)"
+        " select ranked.*, runner_up.segment_name as runner_up_name from ranked"
         " inner join dim_segments as runner_up on runner_up.segment_id = ranked.runner_up_segment_id"
-        f" where example <= {EXAMPLES_PER_SEGMENT} order by ranked.segment_id, example, reasons.reason_rank"
+        f" where example <= {EXAMPLES_PER_SEGMENT}"
     ).df()
+    ids = chosen["customer_id"].tolist()
+    reasons = connection.execute(
+        "select customer_id, reason_rank, reason from customer_segment_reasons"
+        f" where customer_id in ({', '.join('?' for _ in ids) or 'null'})",
+        ids,
+    ).df()
+    examples = chosen.merge(reasons, on="customer_id").sort_values(["segment_id", "example", "reason_rank"])
     if examples.empty:
         report.section("reasons", "Why this segment", "<p>One segment only: no runner-up to explain against.</p>")
         return

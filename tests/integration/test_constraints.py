@@ -130,13 +130,9 @@ VIOLATIONS = {
         ["update {t} set seed_stability = 2, smallest_segment_share = null where feature_transform = 'none'"],
         {("max 1", "seed_stability"), ("not_null", "smallest_segment_share")},
     ),
-    "customer_segment_history": (["insert into {t} select * from {t} limit 1"], {("unique", "history_key")}),
-    "customer_segment_reasons": (
-        [
-            "insert into {t} select * from {t} limit 1",
-            "update {t} set reason_rank = 4, contribution = -1 where customer_id = (select max(customer_id) from {t})",
-        ],
-        {("unique", "customer_id, reason_rank"), ("max 3", "reason_rank"), ("min 0", "contribution")},
+    "customer_segment_history": (
+        ["insert into {t} select * from {t} limit 1"],
+        {("unique", "customer_id, valid_from_build_id")},
     ),
     "feature_drift": (
         ["update {t} set psi = -1, js_distance = 2, customers = null where feature = 'balance'"],
