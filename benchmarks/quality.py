@@ -114,6 +114,7 @@ def build_segments(
         "random_seed": random_seed,
         "feature_transform": feature_transform,
         "compare_reducers": False,
+        "compare_feature_transforms": True,
     }
     command = [
         dbt_executable(),

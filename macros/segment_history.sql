@@ -13,7 +13,10 @@
     {%- if target.type != 'duckdb' -%}
         {{ return(none) }}
     {%- endif -%}
-    {%- set lineage = "string_split(coalesce(segmentation_published_lineage(), ''), ',')" -%}
+    {#- Asked once and written into the statements as a literal: a Python function in a
+        where clause is called per row (5 s on 9,000 customers). -#}
+    {%- set lineage_text = run_query("select coalesce(segmentation_published_lineage(), '')").columns[0].values()[0] -%}
+    {%- set lineage = "string_split(" ~ sql_string_literal(lineage_text) ~ ", ',')" -%}
     {%- do run_query(
         "delete from " ~ relation ~ " where not list_contains(" ~ lineage ~ ", valid_from_build_id)"
     ) -%}

@@ -13,9 +13,10 @@
 
 
 {% macro summary_aggregates(columns) %}
-    {#- Select-list items: the summary_statistics() of every column, as a double, named
-        <column>__<statistic>. Rounded to 9 decimals: parallel float sums differ in the
-        last bits. -#}
+    {#- Select-list items: the summary_statistics() of every column but the median
+        (median_aggregates(), on a sample), as a double, named <column>__<statistic>: one
+        pass of streaming aggregates over every row. Rounded to 9 decimals: parallel float
+        sums differ in the last bits. -#}
     {%- for column in columns %}
     {%- set value = 'cast(' ~ column ~ ' as double)' %}
     count({{ value }}) as {{ column }}__value_count,
@@ -23,11 +24,21 @@
     min({{ value }}) as {{ column }}__min_value,
     max({{ value }}) as {{ column }}__max_value,
     round(avg({{ value }}), 9) as {{ column }}__mean_value,
-    round({{ median(value) }}, 9) as {{ column }}__median_value,
     round(stddev_samp({{ value }}), 9) as {{ column }}__stddev_value,
     {#- NaN for a constant column (no spread to measure), stored as null. #}
     round(nullif({{ sample_skewness(value) }}, cast('NaN' as double)), 9) as {{ column }}__skewness,
     round(avg(case when {{ value }} = 0 then 1 else 0 end), 9) as {{ column }}__zero_share
+    {{- "," if not loop.last }}
+    {%- endfor %}
+{% endmacro %}
+
+
+{% macro median_aggregates(columns) %}
+    {#- Select-list items: the median of every column (as a double), named
+        <column>__median_value. A median needs every value in memory: the exploration
+        marts take it on a seeded sample (seeded_customer_sample()). -#}
+    {%- for column in columns %}
+    round({{ median('cast(' ~ column ~ ' as double)') }}, 9) as {{ column }}__median_value
     {{- "," if not loop.last }}
     {%- endfor %}
 {% endmacro %}
@@ -123,17 +134,25 @@
 {%- endmacro %}
 
 
-{% macro distribution_aggregates(columns, fractions) %}
-    {#- Select-list items: for every column (as a double), min, the quantiles at
-        `fractions` as one list (one sort instead of one per quantile; list_element()
-        reads it), max and mean, named <column>__min_value, __quantiles, __max_value,
-        __mean_value. -#}
+{% macro range_aggregates(columns) %}
+    {#- Select-list items: for every column (as a double), min, max and mean, named
+        <column>__min_value, __max_value, __mean_value: streaming aggregates, over every row. -#}
     {%- for column in columns %}
     {%- set value = 'cast(' ~ column ~ ' as double)' %}
     min({{ value }}) as {{ column }}__min_value,
-    {{ quantile_list(value, fractions) }} as {{ column }}__quantiles,
     max({{ value }}) as {{ column }}__max_value,
     round(avg({{ value }}), 9) as {{ column }}__mean_value
+    {{- "," if not loop.last }}
+    {%- endfor %}
+{% endmacro %}
+
+
+{% macro quantile_aggregates(columns, fractions) %}
+    {#- Select-list items: for every column (as a double), the quantiles at `fractions`
+        as one list (one sort instead of one per quantile; list_element() reads it), named
+        <column>__quantiles. Every value in memory: taken on a seeded sample. -#}
+    {%- for column in columns %}
+    {{ quantile_list('cast(' ~ column ~ ' as double)', fractions) }} as {{ column }}__quantiles
     {{- "," if not loop.last }}
     {%- endfor %}
 {% endmacro %}

@@ -333,8 +333,9 @@ VARS: tuple[VarSpec, ...] = (
     VarSpec(
         "compare_feature_transforms",
         "bool",
-        True,
-        "build `feature_transform_comparison` (every `feature_transform` measured on the test split)",
+        False,
+        "build `feature_transform_comparison` (every `feature_transform` refitted and measured on the test "
+        "split: three more fits, so off by default; `make quality` turns it on)",
     ),
     VarSpec(
         "export_path",
@@ -398,6 +399,14 @@ VARS: tuple[VarSpec, ...] = (
         "above this is drifted (`feature_drift`), and the build warns: refit recommended",
         python=True,
         exclusive_minimum=0,
+    ),
+    VarSpec(
+        "exploration_sample_size",
+        "whole",
+        200000,
+        "customers (seeded sample) the exploration marts measure quantiles and correlations on; counts, "
+        "ranges, means, spreads and shares are over every customer",
+        minimum=1000,
     ),
     VarSpec(
         "elbow_max_k",

@@ -2,8 +2,10 @@
 -- typed, before repairs, on the valid source rows) and every engineered clustering
 -- feature, its count, nulls, range, mean, median, spread, skewness and share of zeros.
 -- The raw amounts are strongly right-skewed, which is why the features take ln(1 + x).
--- One scan of each input: one aggregate per column and statistic in a single row, then
--- one row per column (macros/wide_aggregates.sql).
+-- Counts, range, mean, spread, skewness and zero share over every row, in one pass of
+-- streaming aggregates over each input; the median on a seeded sample of at most var
+-- exploration_sample_size customers (a median needs every value in memory). One row of
+-- wide aggregates per input, then one row per column (macros/wide_aggregates.sql).
 
 {%- set statistics = summary_statistics() %}
 
@@ -22,21 +24,70 @@ features as (
 
 ),
 
-raw_column_statistics as (
+raw_customer_sample as (
 
-    -- One row: every statistic of every raw column.
+    {{ seeded_customer_sample('raw_customers') }}
+
+),
+
+feature_sample as (
+
+    {{ seeded_customer_sample('features') }}
+
+),
+
+raw_column_aggregates as (
+
+    -- One row: every streaming statistic of every raw column, over every valid row.
     select
         {{- summary_aggregates(raw_numeric_columns()) }}
     from raw_customers
 
 ),
 
-feature_statistics as (
+raw_column_medians as (
 
-    -- One row: every statistic of every clustering feature.
+    -- One row: the median of every raw column, on the sample.
+    select
+        {{- median_aggregates(raw_numeric_columns()) }}
+    from raw_customer_sample
+
+),
+
+feature_aggregates as (
+
+    -- One row: every streaming statistic of every clustering feature.
     select
         {{- summary_aggregates(clustering_feature_names()) }}
     from features
+
+),
+
+feature_medians as (
+
+    select
+        {{- median_aggregates(clustering_feature_names()) }}
+    from feature_sample
+
+),
+
+raw_column_statistics as (
+
+    select
+        raw_column_aggregates.*,
+        raw_column_medians.*
+    from raw_column_aggregates
+    cross join raw_column_medians
+
+),
+
+feature_statistics as (
+
+    select
+        feature_aggregates.*,
+        feature_medians.*
+    from feature_aggregates
+    cross join feature_medians
 
 ),
 

@@ -1,6 +1,6 @@
 """feature_transform_comparison: every var feature_transform value, measured on the test split.
 
-Built by refitting builds unless var compare_feature_transforms is false. Fitted and
+Built by refitting builds with var compare_feature_transforms true (off by default). Fitted and
 measured on seeded samples of at most elbow_sample_size (and 10,000) train and test
 customers.
 """

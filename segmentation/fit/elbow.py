@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa
 from sklearn.cluster import KMeans
 
-from segmentation.fit.scores import clustering_scores, seeded_sample
+from segmentation.fit.scores import clustering_scores, seeded_sample, silhouette_distances
 from segmentation.fit.steps import train_mask
 from segmentation.log import logger
 from segmentation.params import SegmentationParams
@@ -81,9 +81,12 @@ def elbow_curve(reduced_train: np.ndarray, params: SegmentationParams) -> pd.Dat
     sample = reduced_train[seeded_sample(len(reduced_train), params.elbow_sample_size, params.random_seed)]
     rows = []
     ks = elbow_ks(params, len(sample))
+    distances = silhouette_distances(sample, params.silhouette_sample_size, params.random_seed)
     for k in ks:
         model = KMeans(n_clusters=int(k), n_init=ELBOW_N_INIT, random_state=params.random_seed).fit(sample)
-        scores = clustering_scores(sample, model.labels_, params.silhouette_sample_size, params.random_seed)
+        scores = clustering_scores(
+            sample, model.labels_, params.silhouette_sample_size, params.random_seed, distances=distances
+        )
         rows.append({"k": int(k), "inertia": float(model.inertia_), **scores})
         logger.info(f"elbow k={k}/{ks[-1]}: inertia {model.inertia_:,.1f}, silhouette {scores['silhouette']:.3f}")
     return finish_elbow_curve(rows, params, len(sample))

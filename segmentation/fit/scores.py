@@ -36,18 +36,36 @@ def inertia(values: np.ndarray, labels: np.ndarray, centroids: np.ndarray) -> fl
     return float(((values - centroids[labels]) ** 2).sum())
 
 
-def clustering_scores(values: np.ndarray, labels: np.ndarray, sample_size: int, seed: int) -> dict[str, float]:
-    """Silhouette (sampled), Davies-Bouldin and Calinski-Harabasz of ``labels`` on ``values``."""
+#: Largest silhouette sample whose distance matrix :func:`silhouette_distances` keeps
+#: (5,000 rows: 200 MB of float64); a larger one is measured chunk by chunk each time.
+MAX_KEPT_SILHOUETTE_ROWS = 5_000
+
+
+def silhouette_distances(values: np.ndarray, sample_size: int, seed: int) -> np.ndarray | None:
+    """The pairwise distances of the rows :func:`clustering_scores` samples for the
+    silhouette, computed once for the scores of several labellings of the same ``values``
+    (the elbow curve's k = 1..10); None when the sample is too large to keep."""
+    sample = seeded_sample(len(values), sample_size, seed)
+    return pairwise_distances(values[sample]) if len(sample) <= MAX_KEPT_SILHOUETTE_ROWS else None
+
+
+def clustering_scores(
+    values: np.ndarray, labels: np.ndarray, sample_size: int, seed: int, distances: np.ndarray | None = None
+) -> dict[str, float]:
+    """Silhouette (sampled), Davies-Bouldin and Calinski-Harabasz of ``labels`` on ``values``;
+    ``distances``, from :func:`silhouette_distances` on the same arguments, saves computing
+    the sample's distances again."""
     n_labels = len(np.unique(labels))
     if n_labels < 2 or n_labels >= len(values):
         return {"silhouette": np.nan, "davies_bouldin": np.nan, "calinski_harabasz": np.nan}
     sample = seeded_sample(len(values), sample_size, seed)
     sampled_labels = labels[sample]
-    silhouette = (
-        float(silhouette_score(values[sample], sampled_labels))
-        if 2 <= len(np.unique(sampled_labels)) < len(sample)
-        else np.nan
-    )
+    if not 2 <= len(np.unique(sampled_labels)) < len(sample):
+        silhouette = np.nan
+    elif distances is not None:
+        silhouette = float(silhouette_score(distances, sampled_labels, metric="precomputed"))
+    else:
+        silhouette = float(silhouette_score(values[sample], sampled_labels))
     return {
         "silhouette": silhouette,
         "davies_bouldin": float(davies_bouldin_score(values, labels)),

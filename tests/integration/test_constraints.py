@@ -26,7 +26,7 @@ from tests.conftest import DbtRun, run_dbt
 
 pytestmark = pytest.mark.dbt
 
-VARIABLES = {"compare_reducers": False}
+VARIABLES = {"compare_reducers": False, "compare_feature_transforms": True}
 CONTRACTED = (
     "stg_customers",
     "rejected_customers",

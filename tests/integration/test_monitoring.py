@@ -18,8 +18,10 @@ from tests.conftest import DEMO_SEED_CSV, build_ok
 
 pytestmark = pytest.mark.dbt
 
-#: Lean builds: what this file checks needs no comparison table.
-LEAN = {"compare_reducers": False, "compare_feature_transforms": False}
+#: Lean builds: what this file checks needs no comparison table. The exploration marts
+#: measure their quantiles and correlations on a seeded sample (checked after month 1).
+EXPLORATION_SAMPLE = 1_000
+LEAN = {"compare_reducers": False, "compare_feature_transforms": False, "exploration_sample_size": EXPLORATION_SAMPLE}
 #: Raw columns shifted in month 2, and the clustering features they are the only input of.
 SHIFTED = {"BALANCE_FREQUENCY": "balance_frequency", "PRC_FULL_PAYMENT": "prc_full_payment"}
 
@@ -48,6 +50,32 @@ def history(run) -> pd.DataFrame:
     return run.query("select * from customer_segment_history")
 
 
+def assert_exploration_on_the_seeded_sample(run) -> None:
+    """Quantiles and correlations of the exploration marts come from the customers with
+    the smallest seeded hash; counts, ranges and means from every customer."""
+    sample = f"order by hash(customer_id, 42), customer_id limit {EXPLORATION_SAMPLE}"
+    features = run.query(f"select * from int_customer_features_engineered {sample}")
+    everyone = run.query("select balance, credit_limit from int_customer_features_engineered")
+    correlation = run.scalar(
+        "select correlation from rpt_feature_correlations where feature_a = 'balance' and feature_b = 'credit_limit'"
+    )
+    assert correlation == pytest.approx(features["balance"].corr(features["credit_limit"]), abs=1e-8)
+    assert abs(correlation - everyone["balance"].corr(everyone["credit_limit"])) > 1e-6
+    summary = run.query(
+        "select * from rpt_feature_summary where feature_set = 'clustering feature' and feature = 'balance'"
+    ).iloc[0]
+    assert summary["median_value"] == pytest.approx(features["balance"].median(), abs=1e-8)
+    assert summary["value_count"] == len(everyone)
+    assert summary["mean_value"] == pytest.approx(everyone["balance"].mean(), abs=1e-8)
+    customers = run.query(f"select balance from dim_customers {sample}")
+    overall = run.query("select * from rpt_segment_distributions where segment_id = 0 and attribute = 'balance'").iloc[
+        0
+    ]
+    assert overall["p50"] == pytest.approx(customers["balance"].median(), abs=1e-8)
+    assert overall["customer_count"] == run.scalar("select count(*) from dim_customers")
+    assert overall["max_value"] == run.scalar("select max(balance) from dim_customers")
+
+
 def test_atypical_drift_and_history_across_months_and_a_rollback(tmp_path):
     files = month_files(tmp_path)
     area_root = tmp_path / "builds"
@@ -68,6 +96,7 @@ def test_atypical_drift_and_history_across_months_and_a_rollback(tmp_path):
     first_build = BuildArea.of_published(first.database).current_build_id()
     assert set(history(first)["valid_from_build_id"]) == {first_build}
     assert history(first)["is_current"].all() and len(history(first)) == 9_000
+    assert_exploration_on_the_seeded_sample(first)
 
     # Month 2, scored with the stored version: exactly the two shifted features drift.
     second = build_ok(area_root, {**LEAN, "customers_path": files["month_2"], "refit": False})
