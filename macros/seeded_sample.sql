@@ -15,10 +15,10 @@
 
 {% macro seeded_customer_sample(relation) %}
     {#- A select of the rows of `relation` (one per customer_id) with the smallest seeded
-        hash: at most var exploration_sample_size of them, the same ones on every build
+        hash: at most var statistics_sample_size of them, the same ones on every build
         with the same seed and customers. One top-n (a bounded heap), not a sort. -#}
     select *
     from {{ relation }}
     order by {{ seeded_hash('customer_id') }}, customer_id
-    limit {{ validated_var('exploration_sample_size') | int }}
+    limit {{ validated_var('statistics_sample_size') | int }}
 {% endmacro %}

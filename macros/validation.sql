@@ -181,7 +181,7 @@
         when {{ dbt.length('customer_id') }} > {{ max_customer_id_length() }}
             then 'CUST_ID is longer than {{ max_customer_id_length() }} characters: '''
             || {{ reason_value('customer_id') }} || ''''
-        when customer_id_occurrence > 1
+        when is_repeated_customer_id
             then
                 'CUST_ID ' || customer_id || ' is a duplicate of source row '
                 || cast(first_source_row_number as {{ dbt.type_string() }})

@@ -401,11 +401,11 @@ VARS: tuple[VarSpec, ...] = (
         exclusive_minimum=0,
     ),
     VarSpec(
-        "exploration_sample_size",
+        "statistics_sample_size",
         "whole",
         200000,
-        "customers (seeded sample) the exploration marts measure quantiles and correlations on; counts, "
-        "ranges, means, spreads and shares are over every customer",
+        "customers (seeded sample) the marts measure medians, percentiles and correlations on (a median "
+        "needs every value in memory); counts, ranges, means, spreads and shares are over every customer",
         minimum=1000,
     ),
     VarSpec(

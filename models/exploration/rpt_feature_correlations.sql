@@ -1,6 +1,6 @@
 -- The correlation matrix of the clustering features in long form: one row per ordered
 -- pair of features (both orders, and each feature with itself), Pearson's correlation on
--- a seeded sample of at most var exploration_sample_size clean customers (200,000 by
+-- a seeded sample of at most var statistics_sample_size clean customers (200,000 by
 -- default: a correlation within about 0.002 of everyone's). Pairs near 1 or -1 carry the
 -- same information twice, which is what the reducer (PCA or the autoencoder) compresses.
 

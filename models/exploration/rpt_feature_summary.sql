@@ -4,7 +4,7 @@
 -- The raw amounts are strongly right-skewed, which is why the features take ln(1 + x).
 -- Counts, range, mean, spread, skewness and zero share over every row, in one pass of
 -- streaming aggregates over each input; the median on a seeded sample of at most var
--- exploration_sample_size customers (a median needs every value in memory). One row of
+-- statistics_sample_size customers (a median needs every value in memory). One row of
 -- wide aggregates per input, then one row per column (macros/wide_aggregates.sql).
 
 {%- set statistics = summary_statistics() %}

@@ -2,7 +2,7 @@
 -- customers: quantiles, range and mean, beside the same for all customers (segment_id 0,
 -- segment_name 'All customers'), so a segment's spread reads against everyone's.
 -- Counts, ranges and means over every customer (one pass of streaming aggregates); the
--- quantiles on a seeded sample of at most var exploration_sample_size customers (a
+-- quantiles on a seeded sample of at most var statistics_sample_size customers (a
 -- quantile needs every value in memory). One row per segment, then one row per segment
 -- and attribute (macros/wide_aggregates.sql).
 

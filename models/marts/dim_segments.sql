@@ -1,13 +1,21 @@
 -- One row per segment of the model version in use: name, description and campaign; size
 -- and share; and for each main attribute in real units the mean, the median and the
 -- z-score of the mean (how many standard deviations of all customers it lies from the
--- mean of all customers): the segment's profile, in units marketing reads.
+-- mean of all customers): the segment's profile, in units marketing reads. Means and
+-- counts over every customer; medians over a seeded sample of at most var
+-- statistics_sample_size customers (a median needs every value in memory).
 
 with
 
 customers as (
 
     select * from {{ ref('dim_customers') }}
+
+),
+
+customer_sample as (
+
+    {{ seeded_customer_sample('customers') }}
 
 ),
 
@@ -67,13 +75,24 @@ profiles as (
         count(*) filter (where split = 'test') as test_customer_count,
         {%- for attribute in main_customer_attributes() %}
         round(avg({{ attribute }}), 6) as avg_{{ attribute }},
-        round({{ median(attribute) }}, 6) as median_{{ attribute }},
         {%- endfor %}
         round(avg(distance_to_centroid), 6) as avg_distance_to_centroid,
         count(*) filter (where is_atypical) as atypical_customer_count,
         round(avg(confidence), 6) as avg_confidence
     from customers
     group by segment_id, model_version
+
+),
+
+sample_medians as (
+
+    select
+        {%- for attribute in main_customer_attributes() %}
+        round({{ median(attribute) }}, 6) as median_{{ attribute }},
+        {%- endfor %}
+        segment_id
+    from customer_sample
+    group by segment_id
 
 ),
 
@@ -98,7 +117,7 @@ final as (
         / profiles.customer_count as atypical_share,
         {%- for attribute in main_customer_attributes() %}
         cast(profiles.avg_{{ attribute }} as double) as avg_{{ attribute }},
-        cast(profiles.median_{{ attribute }} as double) as median_{{ attribute }},
+        cast(sample_medians.median_{{ attribute }} as double) as median_{{ attribute }},
         cast(round(
             (profiles.avg_{{ attribute }} - overall.avg_{{ attribute }})
             / nullif(overall.stddev_{{ attribute }}, 0),
@@ -112,6 +131,7 @@ final as (
             profiles.model_version = segment_campaigns.model_version
             and profiles.segment_id = segment_campaigns.segment_id
     cross join overall
+    left join sample_medians on profiles.segment_id = sample_medians.segment_id
 
 )
 

@@ -49,17 +49,31 @@ renamed as (
 
 ),
 
+repeated_ids as (
+
+    -- The ids found on more than one row, with their first source row: one narrow
+    -- aggregate of two columns (it spills to disk), not a window over every column of
+    -- every row.
+    select
+        customer_id,
+        min(source_row_number) as first_source_row_number
+    from renamed
+    where customer_id is not null
+    group by customer_id
+    having count(*) > 1
+
+),
+
 id_occurrences as (
 
     select
-        *,
-        row_number() over (
-            partition by customer_id order by source_row_number
-        ) as customer_id_occurrence,
-        min(source_row_number) over (
-            partition by customer_id
-        ) as first_source_row_number
+        renamed.*,
+        repeated_ids.first_source_row_number,
+        coalesce(
+            renamed.source_row_number > repeated_ids.first_source_row_number, false
+        ) as is_repeated_customer_id
     from renamed
+    left join repeated_ids on renamed.customer_id = repeated_ids.customer_id
 
 ),
 

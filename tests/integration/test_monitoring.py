@@ -20,8 +20,8 @@ pytestmark = pytest.mark.dbt
 
 #: Lean builds: what this file checks needs no comparison table. The exploration marts
 #: measure their quantiles and correlations on a seeded sample (checked after month 1).
-EXPLORATION_SAMPLE = 1_000
-LEAN = {"compare_reducers": False, "compare_feature_transforms": False, "exploration_sample_size": EXPLORATION_SAMPLE}
+STATISTICS_SAMPLE = 1_000
+LEAN = {"compare_reducers": False, "compare_feature_transforms": False, "statistics_sample_size": STATISTICS_SAMPLE}
 #: Raw columns shifted in month 2, and the clustering features they are the only input of.
 SHIFTED = {"BALANCE_FREQUENCY": "balance_frequency", "PRC_FULL_PAYMENT": "prc_full_payment"}
 
@@ -53,7 +53,7 @@ def history(run) -> pd.DataFrame:
 def assert_exploration_on_the_seeded_sample(run) -> None:
     """Quantiles and correlations of the exploration marts come from the customers with
     the smallest seeded hash; counts, ranges and means from every customer."""
-    sample = f"order by hash(customer_id, 42), customer_id limit {EXPLORATION_SAMPLE}"
+    sample = f"order by hash(customer_id, 42), customer_id limit {STATISTICS_SAMPLE}"
     features = run.query(f"select * from int_customer_features_engineered {sample}")
     everyone = run.query("select balance, credit_limit from int_customer_features_engineered")
     correlation = run.scalar(
