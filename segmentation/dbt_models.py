@@ -29,11 +29,10 @@ import sklearn.metrics
 import sklearn.pipeline
 import sklearn.preprocessing  # noqa: F401
 
-from segmentation.engines import Engine, engine_for
+from segmentation.engines import engine_for
 from segmentation.evaluation.drift import feature_drift as _feature_drift
 from segmentation.evaluation.metrics import segmentation_metrics as _segmentation_metrics
 from segmentation.evaluation.quality import segment_quality_by_split
-from segmentation.evaluation.segmented import segmented_customers
 from segmentation.fit.diagnostics import PCA_COMPONENTS_SCHEMA
 from segmentation.fit.diagnostics import feature_transform_comparison as _feature_transform_comparison
 from segmentation.fit.diagnostics import pca_components as _pca_components
@@ -42,7 +41,7 @@ from segmentation.fit.procedure import update_registry
 from segmentation.fit.steps import selected_n_segments
 from segmentation.params import SegmentationParams
 from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, reducer_in_use
-from segmentation.scoring.tables import reduced_relation, scoring_sql_table, segments_relation
+from segmentation.scoring.tables import reduced_relation, scored_customers, scoring_sql_table, segments_relation
 from segmentation.scoring.transitions import segment_transitions as _segment_transitions
 from segmentation.serving.exports import export_folders, export_marts
 from segmentation.serving.publish.faults import fault_point
@@ -133,22 +132,20 @@ def feature_transform_comparison(session: Any, config: Any, features: Any, clust
     return _comparison(_feature_transform_comparison, session, config, features, clustering_features, elbow)
 
 
-def _segmented(session: Any, reduced: Any, segments: Any) -> Engine:
-    return segmented_customers(engine_for(reduced, session), engine_for(segments, session))
-
-
-def segmentation_metrics(session: Any, config: Any, reduced: Any, segments: Any, elbow: Any, registry: Any) -> Any:
+def segmentation_metrics(session: Any, config: Any, reduced: Any, elbow: Any, registry: Any) -> Any:
     """One row for the build: its parameters and train/test quality."""
-    segmented = _segmented(session, reduced, segments)
     params = SegmentationParams.from_config(config)
-    reducer = reducer_in_use(_registry(registry, session), params)
+    stored = _registry(registry, session)
+    segmented = scored_customers(engine_for(reduced, session), stored, params)
+    reducer = reducer_in_use(stored, params)
     return segmented.result(_segmentation_metrics(segmented, _frame(elbow, session), params, reducer))
 
 
-def segment_quality(session: Any, config: Any, reduced: Any, segments: Any) -> Any:
+def segment_quality(session: Any, config: Any, reduced: Any, registry: Any) -> Any:
     """Per segment and split: how crisp or fuzzy the segment is."""
-    segmented = _segmented(session, reduced, segments)
-    return segmented.result(segment_quality_by_split(segmented, SegmentationParams.from_config(config)))
+    params = SegmentationParams.from_config(config)
+    segmented = scored_customers(engine_for(reduced, session), _registry(registry, session), params)
+    return segmented.result(segment_quality_by_split(segmented, params))
 
 
 def feature_drift(session: Any, config: Any, features: Any, registry: Any) -> Any:

@@ -14,15 +14,9 @@
 
 with
 
-features as (
-
-    select * from {{ ref('int_customer_features_engineered') }}
-
-),
-
 feature_sample as (
 
-    {{ seeded_customer_sample('features') }}
+    {{ seeded_customer_sample(ref('int_customer_features_engineered')) }}
 
 ),
 

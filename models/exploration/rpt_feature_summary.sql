@@ -13,7 +13,10 @@ with
 
 raw_customers as (
 
-    select * from {{ ref('stg_customers') }}
+    select
+        customer_id,
+        {{ raw_numeric_columns() | join(',\n        ') }}
+    from {{ ref('stg_customers') }}
     where is_valid
 
 ),
@@ -26,13 +29,13 @@ features as (
 
 raw_customer_sample as (
 
-    {{ seeded_customer_sample('raw_customers') }}
+    {{ seeded_customer_sample(ref('stg_customers'), 'is_valid') }}
 
 ),
 
 feature_sample as (
 
-    {{ seeded_customer_sample('features') }}
+    {{ seeded_customer_sample(ref('int_customer_features_engineered')) }}
 
 ),
 

@@ -18,7 +18,7 @@ customers as (
 
 customer_sample as (
 
-    {{ seeded_customer_sample('customers') }}
+    {{ seeded_customer_sample(ref('dim_customers')) }}
 
 ),
 

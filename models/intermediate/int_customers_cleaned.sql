@@ -21,10 +21,13 @@ valid_customers as (
 
 medians as (
 
+    -- From the table, not from valid_customers: DuckDB stores a CTE that a query reads
+    -- twice whole (every column of every customer).
     select
         {{ median('credit_limit') }} as median_credit_limit,
         {{ median('minimum_payments') }} as median_minimum_payments
-    from valid_customers
+    from {{ ref('stg_customers') }}
+    where is_valid
 
 ),
 

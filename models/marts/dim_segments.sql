@@ -15,7 +15,7 @@ customers as (
 
 customer_sample as (
 
-    {{ seeded_customer_sample('customers') }}
+    {{ seeded_customer_sample(ref('dim_customers')) }}
 
 ),
 
@@ -51,15 +51,33 @@ segment_campaigns as (
 
 ),
 
-overall as (
+segment_aggregates as (
 
+    -- One pass over every customer: a row per segment, and one (is_all_customers = 1)
+    -- over everyone, the base of the z-scores.
     select
+        segment_id,
+        model_version,
+        grouping(segment_id) as is_all_customers,
+        count(*) as customer_count,
+        count(*) filter (where split = 'train') as train_customer_count,
+        count(*) filter (where split = 'test') as test_customer_count,
         {%- for attribute in main_customer_attributes() %}
         avg({{ attribute }}) as avg_{{ attribute }},
         stddev_samp({{ attribute }}) as stddev_{{ attribute }},
         {%- endfor %}
-        count(*) as customer_count
+        avg(distance_to_centroid) as avg_distance_to_centroid,
+        count(*) filter (where is_atypical) as atypical_customer_count,
+        avg(confidence) as avg_confidence
     from customers
+    group by rollup((segment_id, model_version))
+
+),
+
+overall as (
+
+    select * from segment_aggregates
+    where is_all_customers = 1
 
 ),
 
@@ -70,17 +88,17 @@ profiles as (
     select
         segment_id,
         model_version,
-        count(*) as customer_count,
-        count(*) filter (where split = 'train') as train_customer_count,
-        count(*) filter (where split = 'test') as test_customer_count,
+        customer_count,
+        train_customer_count,
+        test_customer_count,
         {%- for attribute in main_customer_attributes() %}
-        round(avg({{ attribute }}), 6) as avg_{{ attribute }},
+        round(avg_{{ attribute }}, 6) as avg_{{ attribute }},
         {%- endfor %}
-        round(avg(distance_to_centroid), 6) as avg_distance_to_centroid,
-        count(*) filter (where is_atypical) as atypical_customer_count,
-        round(avg(confidence), 6) as avg_confidence
-    from customers
-    group by segment_id, model_version
+        round(avg_distance_to_centroid, 6) as avg_distance_to_centroid,
+        atypical_customer_count,
+        round(avg_confidence, 6) as avg_confidence
+    from segment_aggregates
+    where is_all_customers = 0
 
 ),
 

@@ -43,13 +43,12 @@ open_stretches as (
     {%- else %}
     -- the first build: nothing is open yet
     select
-        customer_id,
-        segment_id,
-        segment_name,
-        model_version,
-        '' as valid_from_build_id,
+        cast(null as {{ dbt.type_string() }}) as customer_id,
+        cast(null as integer) as segment_id,
+        cast(null as {{ dbt.type_string() }}) as segment_name,
+        cast(null as integer) as model_version,
+        cast(null as {{ dbt.type_string() }}) as valid_from_build_id,
         cast(null as timestamp) as valid_from
-    from current_segments
     where false
     {%- endif %}
 
@@ -63,25 +62,47 @@ this_build as (
 
 ),
 
+compared as (
+
+    -- One join of every customer: the customers who moved, changed version, left
+    -- (only an open stretch) or arrived (only a current segment). Each input is read
+    -- once (DuckDB stores a CTE that a query reads more than once whole).
+    select
+        current_segments.customer_id as current_customer_id,
+        current_segments.segment_id as current_segment_id,
+        current_segments.segment_name as current_segment_name,
+        current_segments.model_version as current_model_version,
+        open_stretches.customer_id as open_customer_id,
+        open_stretches.segment_id as open_segment_id,
+        open_stretches.segment_name as open_segment_name,
+        open_stretches.model_version as open_model_version,
+        open_stretches.valid_from_build_id as open_valid_from_build_id,
+        open_stretches.valid_from as open_valid_from
+    from current_segments
+    full outer join open_stretches on current_segments.customer_id = open_stretches.customer_id
+    where
+        current_segments.customer_id is null
+        or open_stretches.customer_id is null
+        or current_segments.segment_id != open_stretches.segment_id
+        or current_segments.model_version != open_stretches.model_version
+
+),
+
 closed as (
 
     -- the open stretches of customers who moved, changed version or left
     select
-        open_stretches.customer_id,
-        open_stretches.segment_id,
-        open_stretches.segment_name,
-        open_stretches.model_version,
-        open_stretches.valid_from_build_id,
-        open_stretches.valid_from,
+        compared.open_customer_id as customer_id,
+        compared.open_segment_id as segment_id,
+        compared.open_segment_name as segment_name,
+        compared.open_model_version as model_version,
+        compared.open_valid_from_build_id as valid_from_build_id,
+        compared.open_valid_from as valid_from,
         this_build.build_id as valid_to_build_id,
         this_build.built_at as valid_to
-    from open_stretches
+    from compared
     cross join this_build
-    left join current_segments on open_stretches.customer_id = current_segments.customer_id
-    where
-        current_segments.customer_id is null
-        or current_segments.segment_id != open_stretches.segment_id
-        or current_segments.model_version != open_stretches.model_version
+    where compared.open_customer_id is not null
 
 ),
 
@@ -89,21 +110,17 @@ opened as (
 
     -- new customers, and customers whose segment or version changed
     select
-        current_segments.customer_id,
-        current_segments.segment_id,
-        current_segments.segment_name,
-        current_segments.model_version,
+        compared.current_customer_id as customer_id,
+        compared.current_segment_id as segment_id,
+        compared.current_segment_name as segment_name,
+        compared.current_model_version as model_version,
         this_build.build_id as valid_from_build_id,
         this_build.built_at as valid_from,
-        cast(null as varchar) as valid_to_build_id,
+        cast(null as {{ dbt.type_string() }}) as valid_to_build_id,
         cast(null as timestamp) as valid_to
-    from current_segments
+    from compared
     cross join this_build
-    left join open_stretches on current_segments.customer_id = open_stretches.customer_id
-    where
-        open_stretches.customer_id is null
-        or current_segments.segment_id != open_stretches.segment_id
-        or current_segments.model_version != open_stretches.model_version
+    where compared.current_customer_id is not null
 
 ),
 

@@ -1,7 +1,8 @@
 """segment_quality: per segment and split, how crisp or fuzzy the segment is.
 
-Counts and distances over every customer (computed by the database); the silhouette on
-a seeded sample.
+Counts and distances over every customer (computed by the database, on the reduced
+coordinates scored with the version in use: the segments of customer_segments, without
+joining it); the silhouette on a seeded sample.
 """
 
 from segmentation import dbt_models
@@ -13,5 +14,5 @@ def model(dbt, session):
         session,
         config=dbt.config.get("segmentation_params"),
         reduced=dbt.ref("customer_features_reduced"),
-        segments=dbt.ref("customer_segments"),
+        registry=dbt.ref("segmentation_models"),
     )

@@ -1,7 +1,8 @@
 """segmentation_metrics: one row for the build, its parameters and train/test quality.
 
-Sizes and inertia over every customer (computed by the database); the other scores on
-seeded samples of each split.
+Sizes and inertia over every customer (computed by the database, on the reduced
+coordinates scored with the version in use: the segments of customer_segments, without
+joining it); the other scores on seeded samples of each split.
 """
 
 from segmentation import dbt_models
@@ -13,7 +14,6 @@ def model(dbt, session):
         session,
         config=dbt.config.get("segmentation_params"),
         reduced=dbt.ref("customer_features_reduced"),
-        segments=dbt.ref("customer_segments"),
         elbow=dbt.ref("segment_elbow"),
         registry=dbt.ref("segmentation_models"),
     )

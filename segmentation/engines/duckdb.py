@@ -45,6 +45,9 @@ class DuckDBEngine(Engine):
     def seeded_hash(self, seed: int) -> str:
         return f"hash(customer_id, {int(seed)})"
 
+    def seeded_uniform(self, seed: int) -> str:
+        return f"({self.seeded_hash(seed)} / 18446744073709551616.0)"  # an unsigned 64-bit hash / 2^64
+
     def row_hash(self, columns: Sequence[str]) -> str:
         return f"hash({', '.join(columns)})"
 

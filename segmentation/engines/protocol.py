@@ -16,7 +16,11 @@ seeded hash of ``customer_id`` (ties by ``customer_id``), exactly ``min(size, ro
 them, whatever the number of threads, partitions or executors, sorted by ``customer_id``
 (k-means and the autoencoder depend on the order of their rows). The hash function is
 each engine's own, so two engines pick different customers for the same seed (below the
-sample size both take every row).
+sample size both take every row). The top-n sees only the rows whose hash, as a share of
+its range, is below ``(1.25 size + 100) / rows`` (:data:`SAMPLE_MARGIN`): about a quarter
+more rows than it keeps (hundreds of standard deviations above ``size`` at a million
+rows), so the same rows as a top-n over everyone, which at 10 million rows under a 1 GB
+memory limit took a minute of heap and spill instead of a second.
 """
 
 from __future__ import annotations
@@ -33,6 +37,9 @@ import pyarrow as pa
 
 #: The splits of the engineered features, in the order samples list them.
 SPLITS: tuple[str, ...] = ("test", "train")
+#: A seeded sample of ``size`` of ``rows`` rows looks only at the rows whose
+#: :meth:`Engine.seeded_uniform` is below ``(factor * size + extra) / rows``.
+SAMPLE_MARGIN: tuple[float, int] = (1.25, 100)
 
 
 @dataclass(frozen=True)
@@ -80,6 +87,10 @@ class Engine(ABC):
         """An expression: a hash of ``customer_id`` and ``seed`` (orders a seeded sample)."""
 
     @abstractmethod
+    def seeded_uniform(self, seed: int) -> str:
+        """An expression: :meth:`seeded_hash` as a share of its range, in [0, 1)."""
+
+    @abstractmethod
     def row_hash(self, columns: Sequence[str]) -> str:
         """An expression: a hash of the row's ``columns``, that ``sum`` can add up exactly."""
 
@@ -124,10 +135,15 @@ class Engine(ABC):
         return FeatureSummary(n_train, n_test, ranges_found, fingerprint)
 
     def _top_by_seed(self, selected: str, size: int, seed: int, where: str | None) -> str:
-        """The ``size`` rows with the smallest seeded hash (ties by ``customer_id``)."""
+        """The ``size`` rows with the smallest seeded hash (ties by ``customer_id``),
+        among the few above it that pass the prefilter (see the module docstring)."""
         condition = f"where {where} " if where else ""
+        factor, extra = SAMPLE_MARGIN
+        rows = f"(select count(*) from {self.source} as counted {condition})"
+        prefilter = f"{self.seeded_uniform(seed)} < ({factor} * {int(size)} + {extra}) / {rows}"
         return (
-            f"select {selected} from {self.source} as features {condition}"
+            f"select {selected} from {self.source} as features "
+            f"where {f'{where} and ' if where else ''}{prefilter} "
             f"order by {self.seeded_hash(seed)}, customer_id limit {int(size)}"
         )
 

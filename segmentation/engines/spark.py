@@ -50,6 +50,10 @@ class SparkEngine(Engine):
     def seeded_hash(self, seed: int) -> str:
         return f"xxhash64(customer_id, {int(seed)})"
 
+    def seeded_uniform(self, seed: int) -> str:
+        # a signed 64-bit hash / 2^64, moved from [-1/2, 1/2) to [0, 1)
+        return f"(cast({self.seeded_hash(seed)} as double) / 18446744073709551616.0 + 0.5)"
+
     def row_hash(self, columns: Sequence[str]) -> str:
         # A 64-bit hash as an exact decimal: its sum over every row cannot overflow.
         return f"cast(xxhash64({', '.join(columns)}) as decimal(38, 0))"

@@ -48,7 +48,7 @@ def segmentation_metrics(segmented: Engine, elbow: pd.DataFrame, params: Segment
     var refit is false, which fits nothing).
 
     ``segmented`` holds every customer's reduced coordinates, ``segment_id`` and
-    ``model_version`` (:func:`~segmentation.evaluation.segmented.segmented_customers`).
+    ``model_version`` (:func:`~segmentation.scoring.tables.scored_customers`).
     Sizes and inertia are over every customer (in the engine); silhouette,
     Davies-Bouldin, Calinski-Harabasz and the adjusted Rand index on a seeded sample of
     at most ``kmeans_sample_size`` customers of each split (silhouette on at most

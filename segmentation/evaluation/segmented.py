@@ -1,7 +1,8 @@
 """Scored customers as the evaluation reads them: coordinates, segment and version.
 
-:func:`segmented_customers` is ``customer_features_reduced`` joined to the
-``segment_id`` and ``model_version`` of ``customer_segments``, on the engine.
+The segmented customers are ``customer_features_reduced`` scored with the version in use
+(:func:`segmentation.scoring.tables.scored_customers`: ``segment_id``, ``model_version``
+and the components, the segments of ``customer_segments`` without a join).
 :func:`segment_statistics` measures every segment over every customer in one query, and
 :func:`sampled_values` reads a seeded sample of it for the scores that need rows.
 """
@@ -16,16 +17,6 @@ import pandas as pd
 from segmentation.engines import Engine
 from segmentation.fit.steps import train_mask
 from segmentation.scoring.model import COMPONENT_PREFIX, component_columns
-
-
-def segmented_customers(reduced: Engine, segments: Engine) -> Engine:
-    """``customer_features_reduced`` (``reduced``) with the ``segment_id`` and
-    ``model_version`` of ``customer_segments`` (``segments``, on the same database)."""
-    return reduced.over(
-        f"select reduced.*, segments.segment_id, segments.model_version from {reduced.source} as reduced "
-        f"inner join (select customer_id, segment_id, model_version from {segments.source} as s) as segments "
-        "using (customer_id)"
-    )
 
 
 def segmented_components(segmented: Engine) -> list[str]:

@@ -48,6 +48,23 @@ def segments_relation(reduced: Engine, registry: pd.DataFrame, params: Segmentat
     nearest centroid of the version in use (:data:`SEGMENT_SCHEMA`'s columns)."""
     if registry.empty and reduced.is_empty():  # dbt build --empty
         return reduced.result(SEGMENT_SCHEMA.empty_table())
+    return reduced.relation(_segments_select(reduced, registry, params, passthrough=["split"]))
+
+
+def scored_customers(reduced: Engine, registry: pd.DataFrame, params: SegmentationParams) -> Engine:
+    """The rows of ``customer_segments`` with the customers' ``component_1..d``: the same
+    SQL over ``reduced`` (the same segment for every customer), instead of a join of the
+    two tables (two hash joins of every customer per evaluation model, most of their time
+    at 10 million customers). ``reduced`` itself when nothing is stored (``--empty``)."""
+    if registry.empty:
+        return reduced
+    components = [column for column in reduced.columns() if column.startswith(COMPONENT_PREFIX)]
+    return reduced.over(_segments_select(reduced, registry, params, passthrough=["split", *components]))
+
+
+def _segments_select(
+    reduced: Engine, registry: pd.DataFrame, params: SegmentationParams, passthrough: list[str]
+) -> str:
     version, model = model_in_use(registry, params)
     found = sum(1 for column in reduced.columns() if column.startswith(COMPONENT_PREFIX))
     if found != model.centroids.shape[1]:
@@ -56,7 +73,7 @@ def segments_relation(reduced: Engine, registry: pd.DataFrame, params: Segmentat
             f"has {model.centroids.shape[1]}: rebuild both with the same version (dbt build)."
         )
     names = segment_names(registry, version)
-    return reduced.relation(segments_select(model, reduced.source, version, names, passthrough=["split"]))
+    return segments_select(model, reduced.source, version, names, passthrough=passthrough)
 
 
 SCORING_SQL_SCHEMA = pa.schema(

@@ -19,12 +19,12 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.engines import engine_for
-from segmentation.evaluation.segmented import segment_statistics, segmented_customers
+from segmentation.evaluation.segmented import segment_statistics
 from segmentation.fit.procedure import fit_version, label_statistics, update_registry
 from segmentation.params import SegmentationParams
 from segmentation.scoring.model import SEGMENT_SCHEMA, SegmentationError
 from segmentation.scoring.registry import REGISTRY_SCHEMA, load_model, read_registry
-from segmentation.scoring.tables import reduced_relation, segments_relation
+from segmentation.scoring.tables import reduced_relation, scored_customers, segments_relation
 from tests.conftest import CLUSTERING_FEATURES, blob_features, build_ok, naming_rules
 from tests.oracles import reduce_customers, segment_customers
 
@@ -280,8 +280,7 @@ def test_the_spark_engine_answers_as_the_duckdb_engine(spark):
     statistics = []
     for engine in (on_spark, on_duckdb):
         reduced = engine_for(reduced_relation(engine, registry, params), getattr(engine, "connection", None))
-        segments = engine_for(segments_relation(reduced, registry, params), getattr(engine, "connection", None))
-        stats = segment_statistics(segmented_customers(reduced, segments), [f"component_{i}" for i in (1, 2)])
+        stats = segment_statistics(scored_customers(reduced, registry, params), [f"component_{i}" for i in (1, 2)])
         statistics.append(stats.per_split.sort_values(["split", "segment_id"], ignore_index=True))
     pd.testing.assert_frame_equal(*statistics, check_dtype=False, rtol=1e-9)
 
