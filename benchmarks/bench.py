@@ -15,14 +15,17 @@ source and seed. Then for each reducer it runs
    the time of every model comes from dbt's ``run_results.json``;
 
 and runs the plain pandas + scikit-learn notebook pipeline (``benchmarks/notebook_pipeline.py``)
-on the same file, measured the same way. Before the sizes, one pca build on the embedded
-9,000-customer demo seed (no ``customers_path``) measures the build's fixed cost. On
+on the same file, measured the same way. Before the sizes, two pca builds on the embedded
+9,000-customer demo seed (no ``customers_path``) measure the build's fixed cost: one after
+a var changed (dbt parses the whole project again), one with the same vars. The
+100,000,000-customer build (``--hundred-million``) has no notebook beside it (the notebook
+cannot hold the data); it reports the disk the warehouse takes. On
 1,000,000 customers it also measures how much the k-means sample (var
 ``kmeans_sample_size``) changes the segments: the adjusted Rand index between the build's
 segments and those of k-means fitted on the whole train split. The results, checked
 against :data:`benchmarks.targets.TARGETS`, go to ``docs/benchmarks.md`` with the machine's cores and memory.
 
-    python -m benchmarks.bench [--sizes 1000000] [--reducers pca autoencoder] [--ten-million]
+    python -m benchmarks.bench [--sizes 1000000] [--reducers pca autoencoder] [--ten-million] [--hundred-million]
 """
 
 from __future__ import annotations
@@ -39,13 +42,15 @@ from benchmarks.runs import (
     AGREEMENT_SIZE,
     DEMO_CUSTOMERS,
     DEMO_WORKLOAD,
+    FULL_PARSE,
+    SAME_VARS,
     Run,
     dbt_build,
     notebook_run,
     sample_fit_agreement,
     warehouse_path,
 )
-from benchmarks.targets import TEN_MILLION
+from benchmarks.targets import HUNDRED_MILLION, TEN_MILLION
 
 DEFAULT_SIZES = (1_000_000,)
 DEFAULT_REDUCERS = ("pca", "autoencoder")
@@ -55,6 +60,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=list(DEFAULT_SIZES), help="numbers of customers")
     parser.add_argument("--ten-million", action="store_true", help=f"also benchmark {TEN_MILLION:,} customers (pca)")
+    parser.add_argument(
+        "--hundred-million",
+        action="store_true",
+        help=f"also build {HUNDRED_MILLION:,} customers (pca; no notebook beside it: it cannot hold them)",
+    )
     parser.add_argument("--reducers", nargs="+", default=list(DEFAULT_REDUCERS), choices=DEFAULT_REDUCERS)
     parser.add_argument("--no-demo", action="store_true", help=f"skip the pca build on the {DEMO_WORKLOAD}")
     parser.add_argument(
@@ -74,17 +84,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{args.source} not found: the customers come from the project's generator", flush=True)
 
     plan = {size: list(args.reducers) for size in sorted(set(args.sizes))}
-    if args.ten_million:
-        plan.setdefault(TEN_MILLION, [])
-        if "pca" not in plan[TEN_MILLION]:
-            plan[TEN_MILLION].append("pca")
+    for flag, size in ((args.ten_million, TEN_MILLION), (args.hundred_million, HUNDRED_MILLION)):
+        if flag:
+            plan.setdefault(size, [])
+            if "pca" not in plan[size]:
+                plan[size].append("pca")
     runs: list[Run] = []
     if not args.no_demo:
-        runs.append(dbt_build(None, DEMO_CUSTOMERS, "pca", args.workdir))
+        for parse in (FULL_PARSE, SAME_VARS):
+            runs.append(dbt_build(None, DEMO_CUSTOMERS, "pca", args.workdir, parse=parse))
     agreement = None
     for size, reducers in plan.items():
         customers = customers_file(size, args.workdir, source, args.seed)
-        runs.append(notebook_run(customers, size, args.workdir))
+        if size < HUNDRED_MILLION:
+            runs.append(notebook_run(customers, size, args.workdir))
         for reducer in reducers:
             runs.append(dbt_build(customers, size, reducer, args.workdir))
         if size == AGREEMENT_SIZE and "pca" in reducers:

@@ -37,6 +37,9 @@ class Run:
     node_totals: dict[str, tuple[int, float]] = field(default_factory=dict)
     #: Built on the embedded demo seed (no customers_path), not on a benchmark file.
     demo: bool = False
+    #: Bytes on disk of the warehouse's build folder after the build (dbt builds only):
+    #: the workspace, the published builds and their exports.
+    disk_bytes: int | None = None
 
     @property
     def workload(self) -> str:
@@ -63,33 +66,47 @@ def build_vars(customers: Path | None, reducer: str, export_path: Path) -> dict[
     return {**found, "reducer": reducer, "compare_reducers": False, "export_path": str(export_path)}
 
 
-def dbt_build(customers: Path | None, n_customers: int, reducer: str, workdir: Path) -> Run:
+#: The demo builds: the first after a var changed (dbt parses the whole project again),
+#: the second with the same vars (dbt's partial-parse cache is warm).
+FULL_PARSE = "full parse"
+SAME_VARS = "same vars"
+
+
+def dbt_build(customers: Path | None, n_customers: int, reducer: str, workdir: Path, parse: str | None = None) -> Run:
     """Time ``dbt build`` of the whole project on ``customers`` (None: the demo seed of
-    ``n_customers``) into a fresh warehouse."""
+    ``n_customers``) into a fresh warehouse, after an untimed ``dbt parse`` with the same
+    vars. ``parse`` :data:`FULL_PARSE`: no parse before, and dbt's partial-parse cache
+    removed (as after a var changed); :data:`SAME_VARS`: onto the warehouse the
+    :data:`FULL_PARSE` build left, its cache warm (as any second build)."""
     demo = customers is None
     name = _build_name(n_customers, reducer, demo)
     database = warehouse_path(workdir, n_customers, reducer, demo)
-    for stale in (database, database.with_name(database.name + ".wal")):
-        stale.unlink(missing_ok=True)
-    # The build workspace (and its model registry) too: every build starts afresh.
-    shutil.rmtree(BuildArea.of_published(database).root, ignore_errors=True)
     target = workdir / f"target_{name}"
+    if parse != SAME_VARS:
+        for stale in (database, database.with_name(database.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        # The build workspace (and its model registry) too: every build starts afresh.
+        shutil.rmtree(BuildArea.of_published(database).root, ignore_errors=True)
     (target / "run_results.json").unlink(missing_ok=True)
     dbt_vars = json.dumps(build_vars(customers, reducer, workdir / f"exports_{name}"))
     env = {**os.environ, "DBT_DUCKDB_PATH": str(database), "TF_CPP_MIN_LOG_LEVEL": "3"}
     common = ["--vars", dbt_vars, "--target-path", str(target), "--log-path", str(workdir / f"logs_{name}")]
     dbt = dbt_executable()
-    measure([dbt, "parse", *common], workdir / f"parse_{name}.log", env)
+    if parse == FULL_PARSE:
+        (target / "partial_parse.msgpack").unlink(missing_ok=True)
+    elif parse is None:
+        measure([dbt, "parse", *common], workdir / f"parse_{name}.log", env)
     workload = DEMO_WORKLOAD if demo else f"{n_customers:,} customers"
-    print(f"dbt build, {workload}, reducer {reducer} ...", flush=True)
-    measurement = measure([dbt, "build", *common], workdir / f"build_{name}.log", env)
+    pipeline = f"dbt build, {reducer}" + (f", {parse}" if parse else "")
+    print(f"{pipeline}, {workload} ...", flush=True)
+    measurement = measure([dbt, "build", *common], workdir / f"build_{name}_{parse or 'parsed'}.log", env)
     models, totals = run_results_summary(target / "run_results.json")
     print(
-        f"  dbt build, {workload}, {reducer}: {measurement.seconds:.1f} s, "
-        f"peak memory {measurement.peak_bytes / MIB:,.0f} MiB",
+        f"  {pipeline}, {workload}: {measurement.seconds:.1f} s, peak memory {measurement.peak_bytes / MIB:,.0f} MiB",
         flush=True,
     )
-    return Run(n_customers, f"dbt build, {reducer}", measurement, models, totals, demo=demo)
+    disk = sum(path.stat().st_size for path in BuildArea.of_published(database).root.rglob("*") if path.is_file())
+    return Run(n_customers, pipeline, measurement, models, totals, demo=demo, disk_bytes=disk)
 
 
 def notebook_run(customers: Path, n_customers: int, workdir: Path) -> Run:

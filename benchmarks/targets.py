@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from benchmarks.measuring import GIB
-from benchmarks.runs import DEMO_CUSTOMERS, DEMO_WORKLOAD, NOTEBOOK, Run
+from benchmarks.runs import DEMO_CUSTOMERS, DEMO_WORKLOAD, FULL_PARSE, NOTEBOOK, SAME_VARS, Run
 
 TEN_MILLION = 10_000_000
+HUNDRED_MILLION = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -33,26 +34,20 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target(
-        DEMO_CUSTOMERS,
-        "dbt build, pca",
-        "12 s or less, 1 GiB or less",
-        max_seconds=12,
-        max_peak_bytes=1 * GIB,
-        demo=True,
-    ),
+    Target(DEMO_CUSTOMERS, f"dbt build, pca, {FULL_PARSE}", "15 s or less", max_seconds=15, demo=True),
+    Target(DEMO_CUSTOMERS, f"dbt build, pca, {SAME_VARS}", "8 s or less", max_seconds=8, demo=True),
     Target(
         1_000_000,
         "dbt build, pca",
-        "1.5x the notebook or less, 1 GiB or less",
-        max_ratio_to=(NOTEBOOK, 1.5),
+        "1.0x the notebook or less, 1 GiB or less",
+        max_ratio_to=(NOTEBOOK, 1.0),
         max_peak_bytes=1 * GIB,
     ),
     Target(
         1_000_000,
         "dbt build, autoencoder",
-        "2x the notebook or less, 1.5 GiB or less",
-        max_ratio_to=(NOTEBOOK, 2.0),
+        "1.5x the notebook or less, 1.5 GiB or less",
+        max_ratio_to=(NOTEBOOK, 1.5),
         max_peak_bytes=GIB * 3 // 2,
     ),
     Target(
@@ -62,6 +57,7 @@ TARGETS: tuple[Target, ...] = (
         max_ratio_to=(NOTEBOOK, 0.5),
         max_peak_bytes=2 * GIB,
     ),
+    Target(HUNDRED_MILLION, "dbt build, pca", "completes, 4 GiB or less", max_peak_bytes=4 * GIB),
 )
 
 

@@ -26,7 +26,8 @@ def test_make_bench_runs_end_to_end_on_a_small_file(tmp_path):
     text = out.read_text()
     assert "| 3,000 | notebook (pandas + scikit-learn) |" in text
     assert "| 3,000 | dbt build, pca |" in text
-    assert "| demo data (9,000 customers) | dbt build, pca | 12 s or less, 1 GiB or less | not measured" in text
+    assert "| demo data (9,000 customers) | dbt build, pca, full parse | 15 s or less | not measured" in text
+    assert "| 100,000,000 | dbt build, pca | completes, 4 GiB or less | not measured" in text
     assert "Slowest models (s): " in text and "segmentation_models" in text
     if CC_GENERAL_CSV.exists():
         assert "resampled with replacement" in text
