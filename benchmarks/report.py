@@ -69,7 +69,7 @@ def render_markdown(
         "  (`seeds/demo_customers.csv`, no `customers_path`), no notebook beside them: `full parse`, into",
         "  a fresh DuckDB file with dbt's partial-parse cache removed (as after a var changed), then",
         "  `same vars`, again on that warehouse with the cache warm (a second refitting build).",
-        "- `dbt build`: the whole project (seeds, every model, every data and unit test, the Parquet",
+        "- `dbt build`: the whole project (seeds, every model and data test, the Parquet",
         "  exports) with `compare_reducers: false` and the other vars at their defaults (DuckDB's",
         "  memory limit too: 1 GB); on a benchmark file into a fresh DuckDB file, timed after an",
         "  untimed `dbt parse` with the same vars. Wall time is the whole process (dbt's own start-up",

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pandas as pd
 import pytest
+import yaml
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.columns import RAW_COLUMNS
 from segmentation.generator import PLANTED_GROUPS
-from tests.conftest import DEMO_GROUPS_CSV, DEMO_SEED_CSV, REPO_ROOT, build_ok
+from tests.conftest import DEMO_GROUPS_CSV, DEMO_SEED_CSV, REPO_ROOT, build_ok, run_dbt
 
 pytestmark = pytest.mark.dbt
 
@@ -64,6 +66,24 @@ def test_demo_build_reports_imputed_and_clamped_values(demo_build):
     assert flags["credit_limit"] == seed["CREDIT_LIMIT"].isna().sum()
     assert flags["clamped"] == (seed["CASH_ADVANCE_FREQUENCY"] > 1).sum()
     assert demo_build.scalar("select max(cash_advance_frequency) from dim_customers") == 1.0
+
+
+def test_dbt_unit_tests_run_apart_from_the_build_and_pass(demo_build):
+    """A plain ``dbt build`` leaves the dbt unit tests out (selectors.yml: they check a
+    model's SQL on fixed rows, not a build's data); ``dbt test --select test_type:unit``
+    runs every one of them, here on the demo build's workspace."""
+    declared = [
+        test["name"]
+        for path in sorted((REPO_ROOT / "models").rglob("*.yml"))
+        for test in (yaml.safe_load(path.read_text()) or {}).get("unit_tests", [])
+    ]
+    assert len(declared) >= 3, declared
+    assert not re.search(r"Finished running [^\n]*unit test", demo_build.output)
+    run = run_dbt(demo_build.database.parent, "test", "--select", "test_type:unit")
+    assert run.returncode == 0, f"dbt unit tests failed:\n{run.output[-6000:]}"
+    assert re.search(rf"Finished running .*\b{len(declared)} unit tests\b", run.output), run.output[-3000:]
+    for name in declared:
+        assert re.search(rf"PASS \S+::{name}\b", run.output), name
 
 
 def test_two_builds_with_the_same_seed_are_identical(demo_build, tmp_path):
