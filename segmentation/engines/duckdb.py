@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+import segmentation.sampling as sampling
 from segmentation.engines.protocol import Engine
 
 
@@ -43,10 +44,10 @@ class DuckDBEngine(Engine):
         return self.connection.sql(f"select * from {self.source} as relation{order}").to_arrow_table()
 
     def seeded_hash(self, seed: int) -> str:
-        return f"hash(customer_id, {int(seed)})"
+        return sampling.seeded_hash("duckdb", "customer_id", seed)
 
     def seeded_uniform(self, seed: int) -> str:
-        return f"({self.seeded_hash(seed)} / 18446744073709551616.0)"  # an unsigned 64-bit hash / 2^64
+        return sampling.seeded_uniform("duckdb", "customer_id", seed)
 
     def row_hash(self, columns: Sequence[str]) -> str:
         return f"hash({', '.join(columns)})"

@@ -17,10 +17,11 @@ them, whatever the number of threads, partitions or executors, sorted by ``custo
 (k-means and the autoencoder depend on the order of their rows). The hash function is
 each engine's own, so two engines pick different customers for the same seed (below the
 sample size both take every row). The top-n sees only the rows whose hash, as a share of
-its range, is below ``(1.25 size + 100) / rows`` (:data:`SAMPLE_MARGIN`): about a quarter
-more rows than it keeps (hundreds of standard deviations above ``size`` at a million
-rows), so the same rows as a top-n over everyone, which at 10 million rows under a 1 GB
-memory limit took a minute of heap and spill instead of a second.
+its range, is below ``(1.25 size + 100) / rows`` (:mod:`segmentation.sampling`, which the
+dbt macros' samples share): about a quarter more rows than it keeps (about 115 standard
+deviations above ``size`` for 200,000 of a million rows), so the same rows as a top-n
+over everyone, which at 10 million rows under a 1 GB memory limit took a minute of heap
+and spill instead of a second.
 """
 
 from __future__ import annotations
@@ -35,11 +36,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+import segmentation.sampling as sampling
+
 #: The splits of the engineered features, in the order samples list them.
 SPLITS: tuple[str, ...] = ("test", "train")
-#: A seeded sample of ``size`` of ``rows`` rows looks only at the rows whose
-#: :meth:`Engine.seeded_uniform` is below ``(factor * size + extra) / rows``.
-SAMPLE_MARGIN: tuple[float, int] = (1.25, 100)
 
 
 @dataclass(frozen=True)
@@ -138,9 +138,8 @@ class Engine(ABC):
         """The ``size`` rows with the smallest seeded hash (ties by ``customer_id``),
         among the few above it that pass the prefilter (see the module docstring)."""
         condition = f"where {where} " if where else ""
-        factor, extra = SAMPLE_MARGIN
         rows = f"(select count(*) from {self.source} as counted {condition})"
-        prefilter = f"{self.seeded_uniform(seed)} < ({factor} * {int(size)} + {extra}) / {rows}"
+        prefilter = f"{self.seeded_uniform(seed)} < {sampling.prefilter_bound(size, rows)}"
         return (
             f"select {selected} from {self.source} as features "
             f"where {f'{where} and ' if where else ''}{prefilter} "

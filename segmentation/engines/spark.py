@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+import segmentation.sampling as sampling
 from segmentation.engines.protocol import Engine
 
 
@@ -48,11 +49,10 @@ class SparkEngine(Engine):
         return self.session.sql(f"select * from {self.source}{order}").toArrow()
 
     def seeded_hash(self, seed: int) -> str:
-        return f"xxhash64(customer_id, {int(seed)})"
+        return sampling.seeded_hash("spark", "customer_id", seed)
 
     def seeded_uniform(self, seed: int) -> str:
-        # a signed 64-bit hash / 2^64, moved from [-1/2, 1/2) to [0, 1)
-        return f"(cast({self.seeded_hash(seed)} as double) / 18446744073709551616.0 + 0.5)"
+        return sampling.seeded_uniform("spark", "customer_id", seed)
 
     def row_hash(self, columns: Sequence[str]) -> str:
         # A 64-bit hash as an exact decimal: its sum over every row cannot overflow.

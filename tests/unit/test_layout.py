@@ -21,6 +21,7 @@ SHARED = {
     "segmentation.params",
     "segmentation.tables",
     "segmentation.log",
+    "segmentation.sampling",
 }
 #: side -> the sides it may import (besides itself and the shared modules).
 ALLOWED = {
