@@ -293,6 +293,35 @@ def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, ex
     assert re.search(expected, result.output), result.output[-3000:]
 
 
+def test_the_audience_check_names_a_clean_customer_left_out_and_a_stranger(built):
+    """assert_every_clean_customer_has_one_campaign, one aggregate over the ids of
+    int_customers_cleaned, dim_customers and fct_campaign_audience, fails on an audience
+    that lost a clean customer and gained a customer nobody knows, and names both."""
+    workdir, workspace, _ = built
+    with duckdb.connect(str(workspace.database)) as connection:
+        connection.execute("create table audience_before as select * from fct_campaign_audience")
+        (left_out,) = connection.execute("select min(customer_id) from fct_campaign_audience").fetchone()
+        connection.execute("delete from fct_campaign_audience where customer_id = ?", [left_out])
+        connection.execute(
+            "insert into fct_campaign_audience select * replace ('NOBODY' as customer_id) from audience_before limit 1"
+        )
+    try:
+        test = "assert_every_clean_customer_has_one_campaign"
+        result = run_dbt(workdir, "test", "--select", test, "--store-failures", variables=VARIABLES)
+        failures = workspace.query(
+            "select customer_id, is_clean, is_in_dim_customers, expected_rows, campaign_rows "
+            f"from main_dbt_test__audit.{test} order by customer_id"
+        )
+    finally:
+        with duckdb.connect(str(workspace.database)) as connection:
+            # The table keeps its contract's constraints: its rows are put back, not the table.
+            connection.execute("delete from fct_campaign_audience")
+            connection.execute("insert into fct_campaign_audience select * from audience_before")
+            connection.execute("drop table audience_before")
+    assert result.returncode != 0, result.output[-3000:]
+    assert failures.values.tolist() == [[left_out, 1, 1, 1, 0], ["NOBODY", 0, 0, 0, 1]]
+
+
 @pytest.fixture(scope="module")
 def column_checks_failed(built):
     """Every table of VIOLATIONS broken, then one ``dbt test`` of the column_checks
