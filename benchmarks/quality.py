@@ -37,6 +37,7 @@ from benchmarks import PROJECT_ROOT
 from benchmarks.customers import CC_GENERAL_CSV
 from benchmarks.measuring import BenchmarkError
 from benchmarks.runs import dbt_executable
+from segmentation.fit.transforms import FEATURE_TRANSFORMS
 from segmentation.generator import write_table
 from segmentation.planted import FAMILY, FAMILY_BY_NAME, PlantedShape, planted_customers
 from segmentation.serving.publish import BuildArea
@@ -48,7 +49,7 @@ SEGMENT_MODELS = (
     *("--exclude", "resource_type:unit_test"),
 )
 #: The candidates of the comparison, the default (var feature_transform) first.
-TRANSFORMS = ("shifted_log", "log1p", "none")
+TRANSFORMS = FEATURE_TRANSFORMS
 DEFAULT_ROWS = 9_000
 NOTEBOOK_TRAIN_SHARE = 0.8
 
@@ -201,10 +202,13 @@ def _figure(value: float | None) -> str:
 
 
 def label_free_ranks(comparison: pd.DataFrame) -> pd.Series:
-    """Each candidate's mean rank (1 = best) by test silhouette (higher is better) and
-    Davies-Bouldin (lower is better); a candidate whose segments change with the k-means
-    seed (seed stability below 0.9) ranks last. No label is used."""
-    ranks = (comparison["test_silhouette"].rank(ascending=False) + comparison["test_davies_bouldin"].rank()) / 2
+    """Each candidate's rank (1 = best) by prediction strength (higher is better: the
+    train-fitted segments reproduce those k-means finds on the test customers alone); a
+    candidate whose segments change with the k-means seed (seed stability below 0.9)
+    ranks last. No label is used. Silhouette and Davies-Bouldin are left out: each is
+    measured in the candidate's own space, where zeros left as one value form tight
+    clumps that they reward, so they do not compare candidates."""
+    ranks = comparison["prediction_strength"].rank(ascending=False)
     return ranks.where(comparison["seed_stability"] >= 0.9, len(comparison) + 1)
 
 
@@ -256,25 +260,31 @@ def render(results: Sequence[HoldoutResult], real: RealDataResult | None, n_rows
             "",
             "Real customers have no labels, so the default must be chosen without them. Each build's "
             "`feature_transform_comparison` measures every candidate on the test split: silhouette and "
-            "Davies-Bouldin in the space the candidate clusters, the seed-to-seed stability (ARI between two "
-            "k-means seeds) and the smallest segment's share. A candidate's label-free rank is the mean of its "
-            "silhouette rank and its Davies-Bouldin rank (last when its seed stability is below 0.9). Mean rank "
-            "over the family: "
+            "Davies-Bouldin in the space the candidate clusters, prediction strength (Tibshirani and Walther: "
+            "for each segment k-means finds on the test customers alone, the share of its pairs the train-fitted "
+            "segments also put together; the smallest share), the seed-to-seed stability (ARI between two "
+            "k-means seeds) and the smallest segment's share. Silhouette and Davies-Bouldin are measured in each "
+            "candidate's own space, where zeros left as one value form tight clumps that they reward, so they do "
+            "not compare candidates; prediction strength compares segments, whatever the space. A candidate's "
+            "label-free rank is its prediction strength rank (last when its seed stability is below 0.9). Mean "
+            "rank over the family: "
             + ", ".join(f"`{method}` {rank:.2f}" for method, rank in ranks.sort_values().items())
-            + f", so the label-free choice is **`{choice}`**: mean planted ARI {mean_ari[choice]:.3f}, against "
-            f"{mean_ari.max():.3f} for the best (`{mean_ari.idxmax()}`).",
+            + f", so the label-free choice is **`{choice}`**: mean planted ARI {_figure(mean_ari.get(choice))} "
+            f"(- where it was not built), against {mean_ari.max():.3f} for the best built (`{mean_ari.idxmax()}`).",
             "",
-            "| holdout | transform | silhouette | Davies-Bouldin | seed stability | smallest segment "
-            "| label-free rank |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+            "| holdout | transform | planted ARI | silhouette | Davies-Bouldin | prediction strength "
+            "| seed stability | smallest segment | label-free rank |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for result in results:
             holdout_ranks = label_free_ranks(result.comparison)
             for method, row in result.comparison.iterrows():
+                planted_ari = _figure(result.transform_ari.get(method))
                 lines.append(
-                    f"| {result.shape.name} | `{method}` | {row['test_silhouette']:.3f} | "
-                    f"{row['test_davies_bouldin']:.3f} | {row['seed_stability']:.3f} | "
-                    f"{row['smallest_segment_share']:.1%} | {holdout_ranks[method]:.1f} |"
+                    f"| {result.shape.name} | `{method}` | {planted_ari} | {row['test_silhouette']:.3f} | "
+                    f"{row['test_davies_bouldin']:.3f} | {row['prediction_strength']:.3f} | "
+                    f"{row['seed_stability']:.3f} | {row['smallest_segment_share']:.1%} | "
+                    f"{holdout_ranks[method]:.1f} |"
                 )
     if real is not None:
         lines += [

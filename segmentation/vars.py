@@ -311,13 +311,15 @@ VARS: tuple[VarSpec, ...] = (
     VarSpec(
         "feature_transform",
         "choice",
-        "shifted_log",
+        "zero_centred_log",
         "how the skewed amounts (features marked `transform: log`) are transformed before scaling: "
-        "`shifted_log` is ln(x + shift) with the shift learned per feature on the train split (the 25th "
-        "percentile of its positive values) and stored with the version; `log1p` is ln(1 + x); `none` leaves "
-        "them as they are (docs/quality.md compares them)",
+        "`zero_centred_log` is ln(x + shift) of a positive amount, the shift learned per feature on the train "
+        "split (the 25th percentile of its positive values), a zero set to the mean of those logs and the "
+        "feature scaled by its positive values' spread; `shifted_log` is ln(max(x, 0) + shift), the same shift; "
+        "`log1p` is ln(1 + x); `none` leaves them as they are. What is learned is stored with the version "
+        "(docs/quality.md compares them)",
         python=True,
-        choices=("shifted_log", "log1p", "none"),
+        choices=("zero_centred_log", "shifted_log", "log1p", "none"),
     ),
     VarSpec(
         "n_components",
@@ -339,7 +341,7 @@ VARS: tuple[VarSpec, ...] = (
         "bool",
         False,
         "build `feature_transform_comparison` (every `feature_transform` refitted and measured on the test "
-        "split: three more fits, so off by default; `make quality` turns it on)",
+        "split: four more fits, so off by default; `make quality` turns it on)",
     ),
     VarSpec(
         "export_path",

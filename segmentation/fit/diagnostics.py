@@ -23,7 +23,7 @@ from sklearn.metrics import adjusted_rand_score
 from segmentation.engines import Engine
 from segmentation.fit.procedure import fit_sample_size
 from segmentation.fit.reducers import PCA_SOLVER, components_kept, fit_reduction
-from segmentation.fit.scores import clustering_scores
+from segmentation.fit.scores import clustering_scores, prediction_strength
 from segmentation.fit.steps import N_INIT, usable_feature_matrix
 from segmentation.fit.transforms import FEATURE_TRANSFORMS, log_columns
 from segmentation.log import logger
@@ -40,6 +40,7 @@ FEATURE_TRANSFORM_COMPARISON_SCHEMA = pa.schema(
         ("n_dimensions", pa.int32()),
         ("test_silhouette", pa.float64()),
         ("test_davies_bouldin", pa.float64()),
+        ("prediction_strength", pa.float64()),
         ("seed_stability", pa.float64()),
         ("smallest_segment_share", pa.float64()),
         ("largest_segment_share", pa.float64()),
@@ -158,7 +159,9 @@ def feature_transform_comparison(
     (at most ``elbow_sample_size`` and :data:`TRANSFORM_COMPARISON_SAMPLE_SIZE`) and
     measured on as many test customers, by label-free
     criteria (real data has no labels): silhouette and Davies-Bouldin in the space the
-    candidate clusters, seed-to-seed stability (adjusted Rand index of the test
+    candidate clusters, prediction strength (the train-fitted segments against k-means
+    fitted on the test customers alone: :func:`~segmentation.fit.scores.prediction_strength`),
+    seed-to-seed stability (adjusted Rand index of the test
     customers' segments between k-means seeded ``random_seed`` and ``random_seed + 1``)
     and the smallest and largest segment's share of the test customers."""
     if features.is_empty() or n_segments < 1:
@@ -173,6 +176,7 @@ def feature_transform_comparison(
             KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=seed).fit(reduced_train).predict(reduced_test)
             for seed in (params.random_seed, params.random_seed + 1)
         ]
+        own = KMeans(n_clusters=n_segments, n_init=N_INIT, random_state=params.random_seed).fit_predict(reduced_test)
         scores = clustering_scores(reduced_test, labels[0], params.silhouette_sample_size, params.random_seed)
         shares = np.bincount(labels[0], minlength=n_segments) / max(len(labels[0]), 1)
         rows.append(
@@ -181,6 +185,7 @@ def feature_transform_comparison(
                 "n_dimensions": int(reduced_test.shape[1]),
                 "test_silhouette": scores["silhouette"],
                 "test_davies_bouldin": scores["davies_bouldin"],
+                "prediction_strength": prediction_strength(labels[0], own),
                 "seed_stability": float(adjusted_rand_score(labels[0], labels[1])),
                 "smallest_segment_share": float(shares.min()),
                 "largest_segment_share": float(shares.max()),

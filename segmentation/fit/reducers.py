@@ -17,7 +17,7 @@ from sklearn.decomposition import PCA
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from segmentation.fit.transforms import FeatureTransform
+from segmentation.fit.transforms import FeatureTransform, positive_spread
 from segmentation.params import ParameterError, SegmentationParams
 from segmentation.scoring.model import DenseLayer, SegmentModel
 
@@ -84,10 +84,13 @@ def fit_reduction(
     train: np.ndarray, params: SegmentationParams, reducer: str | None = None, log_columns: Sequence[int] = ()
 ) -> Pipeline:
     """Fit ``FeatureTransform -> StandardScaler -> reducer`` on the train rows; the
-    columns at ``log_columns`` are transformed as var feature_transform says."""
+    columns at ``log_columns`` are transformed as var feature_transform says (a column
+    whose zeros are centred is scaled by its positive values' spread: see
+    :func:`~segmentation.fit.transforms.positive_spread`)."""
     transform = FeatureTransform(log_columns, params.feature_transform).fit(train)
     transformed = transform.transform(train)
     scaler = StandardScaler().fit(transformed)
+    scaler.scale_ = positive_spread(train, transformed, scaler.scale_, transform.zero_values_)
     scaled = scaler.transform(transformed)
     del transformed
     name = reducer or params.reducer
@@ -111,6 +114,7 @@ def model_from_reduction(reduction: Pipeline, features: list[str], reducer: str)
         reducer=reducer,
         layers=reducer_layers(reduction.named_steps["reduce"], reducer),
         log_shifts=np.asarray(reduction.named_steps["transform"].log_shifts_, dtype=np.float64),
+        zero_values=np.asarray(reduction.named_steps["transform"].zero_values_, dtype=np.float64),
     )
 
 

@@ -118,3 +118,18 @@ def segment_quality(
             }
         )
     return pd.DataFrame(rows)
+
+
+def prediction_strength(predicted: np.ndarray, own: np.ndarray) -> float:
+    """Prediction strength (Tibshirani and Walther, 2005) of a segmentation on held-out
+    rows: ``predicted`` are their segments from the model fitted on other rows, ``own``
+    their segments from k-means fitted on them alone. For each ``own`` segment, the share
+    of its pairs of rows that ``predicted`` also puts in one segment; the smallest share
+    (segments of one row are left out; NaN when none is larger)."""
+    counts = pd.crosstab(np.asarray(own), np.asarray(predicted)).to_numpy(dtype=np.float64)
+    sizes = counts.sum(axis=1)
+    larger = sizes > 1
+    if not larger.any():
+        return float("nan")
+    together = (counts * (counts - 1)).sum(axis=1)
+    return float((together[larger] / (sizes[larger] * (sizes[larger] - 1))).min())

@@ -55,7 +55,9 @@ def match_to_previous(
     new_columns = [model.features.index(name) for name in common]
     old_columns = [previous.features.index(name) for name in common]
     # The previous centroids in real units, transformed and scaled as this version does.
-    old_transformed = log_shifted(previous.centroids_real[:, old_columns], model.log_shifts[new_columns])
+    old_transformed = log_shifted(
+        previous.centroids_real[:, old_columns], model.log_shifts[new_columns], model.zero_values[new_columns]
+    )
     old_scaled = (old_transformed - model.scaler_mean[new_columns]) / model.scaler_scale[new_columns]
     new_scaled = np.nan_to_num(profiles_scaled[:, new_columns])
     cost = np.sqrt(((new_scaled[:, None, :] - old_scaled[None, :, :]) ** 2).sum(axis=2))

@@ -76,6 +76,11 @@ def _segment_structs(
     ]
 
 
+def _nullable(per_feature: np.ndarray) -> list[float | None]:
+    """A per-feature array as stored: NaN (not applied to that feature) as null."""
+    return [None if np.isnan(value) else float(value) for value in per_feature]
+
+
 def unnamed_segments(n_segments: int) -> dict[int, str]:
     return {segment: f"segment {segment}" for segment in range(1, n_segments + 1)}
 
@@ -124,7 +129,8 @@ def registry_row(fitted: FittedVersion, registry: pd.DataFrame) -> pa.Table:
         "elbow_sample_size": int(elbow["elbow_sample_size"].iloc[0]),
         "features": list(model.features),
         "feature_transform": params.feature_transform,
-        "log_shifts": [None if np.isnan(shift) else float(shift) for shift in model.log_shifts],
+        "log_shifts": _nullable(model.log_shifts),
+        "zero_values": _nullable(model.zero_values),
         "scaler_mean": model.scaler_mean.tolist(),
         "scaler_scale": model.scaler_scale.tolist(),
         "reducer_layers": [

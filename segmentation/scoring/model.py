@@ -55,14 +55,19 @@ def _logged(log_shifts: np.ndarray, width: int) -> np.ndarray:
     return ~np.isnan(log_shifts) if len(log_shifts) else np.zeros(width, dtype=bool)
 
 
-def log_shifted(matrix: np.ndarray, log_shifts: np.ndarray) -> np.ndarray:
+def log_shifted(matrix: np.ndarray, log_shifts: np.ndarray, zero_values: np.ndarray | None = None) -> np.ndarray:
     """``ln(max(x, 0) + shift)`` of the columns with a shift (``log_shifts[j]`` not NaN);
-    the other columns as they are. An empty ``log_shifts`` leaves every column as it is."""
+    the other columns as they are. Where ``zero_values[j]`` is not NaN, a value ``x <= 0``
+    of column j becomes ``zero_values[j]`` instead (a zero amount put at the centre of the
+    positive amounts' logs). An empty ``log_shifts`` leaves every column as it is."""
     logged = _logged(log_shifts, matrix.shape[1])
     if not logged.any():
         return matrix
     out = np.array(matrix, dtype=np.float64, copy=True)
     out[:, logged] = np.log(np.maximum(out[:, logged], 0.0) + log_shifts[logged])
+    centred = _logged(zero_values if zero_values is not None else np.empty(0), matrix.shape[1])
+    for column in np.flatnonzero(centred & logged):
+        out[np.asarray(matrix[:, column]) <= 0, column] = zero_values[column]
     return out
 
 
@@ -91,6 +96,11 @@ class SegmentModel:
     #: is. Left empty (a version fitted before feature transforms existed), it becomes NaN
     #: for every feature: none transformed.
     log_shifts: np.ndarray = field(default_factory=lambda: np.empty(0))
+    #: Per feature, the value a zero (or negative) amount of a log-transformed feature
+    #: takes instead of ``ln(shift)``: the mean log of the feature's positive train values
+    #: (var feature_transform ``zero_centred_log``); NaN where zeros are not centred. Left
+    #: empty (a version stored before it existed), it becomes NaN for every feature.
+    zero_values: np.ndarray = field(default_factory=lambda: np.empty(0))
     #: Per segment (row i: segment_id i + 1), the root mean square distance of its train
     #: customers to its centroid: what ``normalized_distance`` divides by. Empty for a
     #: version stored before atypical customers were calibrated.
@@ -102,6 +112,8 @@ class SegmentModel:
     def __post_init__(self) -> None:
         if not len(self.log_shifts):
             object.__setattr__(self, "log_shifts", np.full(len(self.features), np.nan))
+        if not len(self.zero_values):
+            object.__setattr__(self, "zero_values", np.full(len(self.features), np.nan))
 
     @property
     def is_calibrated(self) -> bool:
@@ -115,7 +127,7 @@ class SegmentModel:
     def transform(self, matrix: np.ndarray) -> np.ndarray:
         """Raw feature values (columns in the order of ``features``) with the learned
         feature transform applied: what the scaler standardises."""
-        return log_shifted(matrix, self.log_shifts)
+        return log_shifted(matrix, self.log_shifts, self.zero_values)
 
     def scale(self, matrix: np.ndarray) -> np.ndarray:
         """Transform and standardise raw feature values (columns in the order of ``features``)."""

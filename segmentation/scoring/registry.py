@@ -85,6 +85,7 @@ REGISTRY_SCHEMA = pa.schema(
         ("features", pa.list_(pa.string())),
         ("feature_transform", pa.string()),
         ("log_shifts", _DOUBLES),
+        ("zero_values", _DOUBLES),
         ("scaler_mean", _DOUBLES),
         ("scaler_scale", _DOUBLES),
         ("reducer_layers", pa.list_(LAYER_TYPE)),
@@ -149,7 +150,8 @@ def load_model(registry: pd.DataFrame, model_version: int) -> SegmentModel:
             for layer in row["reducer_layers"]
         ),
         centroids=np.asarray(row["centroids"], dtype=np.float64),
-        log_shifts=stored_log_shifts(row.get("log_shifts")),
+        log_shifts=stored_per_feature(row.get("log_shifts")),
+        zero_values=stored_per_feature(row.get("zero_values")),
         segment_radii=np.asarray(_stored(row, "segment_radii") or [], dtype=np.float64),
         atypical_threshold=float(_stored(row, "atypical_threshold") or np.nan),
     )
@@ -178,9 +180,9 @@ def segment_profiles(row: pd.Series, model: SegmentModel) -> tuple[np.ndarray, n
     return profiles, medians
 
 
-def stored_log_shifts(stored: list | None) -> np.ndarray:
-    """A version's ``log_shifts`` as an array, null items (features used as they are) as
-    NaN; empty for a version stored before feature transforms existed."""
+def stored_per_feature(stored: list | None) -> np.ndarray:
+    """A version's ``log_shifts`` (or ``zero_values``) as an array, null items (features
+    used as they are) as NaN; empty for a version stored before the column existed."""
     if stored is None:
         return np.empty(0)
     return np.asarray([np.nan if shift is None else shift for shift in stored], dtype=np.float64)

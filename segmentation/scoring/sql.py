@@ -102,12 +102,16 @@ def _check_model(model: SegmentModel) -> None:
 
 def transformed_feature(model: SegmentModel, position: int) -> str:
     """SQL of feature ``position`` (0-based) with the version's learned transform:
-    ``ln(greatest(x, 0) + shift)`` for a log-transformed feature, the column itself
+    ``ln(greatest(x, 0) + shift)`` for a log-transformed feature, with a zero (or
+    negative) amount set to the version's zero value where it has one; the column itself
     otherwise (as :meth:`SegmentModel.transform`)."""
     name = identifier(model.features[position])
-    if not math.isnan(model.log_shifts[position]):
-        return f"ln(greatest({name}, 0e0) + {double_literal(model.log_shifts[position])})"
-    return name
+    shift, zero_value = model.log_shifts[position], model.zero_values[position]
+    if math.isnan(shift):
+        return name
+    if math.isnan(zero_value):
+        return f"ln(greatest({name}, 0e0) + {double_literal(shift)})"
+    return f"case when {name} > 0e0 then ln({name} + {double_literal(shift)}) else {double_literal(zero_value)} end"
 
 
 def reduced_select(model: SegmentModel, source: str, passthrough: Sequence[str] = ()) -> str:

@@ -148,7 +148,9 @@ def test_segment_quality_separates_crisp_from_fuzzy():
 @pytest.fixture(scope="module")
 def blobs_build():
     features, _ = blob_features(n_rows=1000)
-    params = SegmentationParams(n_segments=3, silhouette_sample_size=400)
+    # Gaussian blobs, negative "amounts" included: clustered as they are, so that the
+    # measures below see the blobs' known structure.
+    params = SegmentationParams(n_segments=3, silhouette_sample_size=400, feature_transform="none")
     segments, reduced, model, _ = fit_and_score(features, params)
     elbow = elbow_curve(reduced.loc[reduced["split"] == "train", ["component_1", "component_2"]].to_numpy(), params)
     segmented = reduced.merge(segments[["customer_id", "segment_id", "model_version"]], on="customer_id")
@@ -218,7 +220,9 @@ def test_pca_components_keeps_as_many_as_the_reducer(blobs_build, share):
 @pytest.mark.slow  # trains the autoencoder
 def test_reducer_comparison_rows_compare(blobs_build):
     features, *_ = blobs_build
-    params = SegmentationParams(n_components=2, silhouette_sample_size=300, autoencoder_epochs=10)
+    params = SegmentationParams(
+        n_components=2, silhouette_sample_size=300, autoencoder_epochs=10, feature_transform="none"
+    )
     table = reducer_comparison(engine_for(features), params, 3, CLUSTERING_FEATURES).to_pandas().set_index("reducer")
     assert table.index.tolist() == ["pca", "autoencoder", "none"]
     assert table.loc["none", "test_reconstruction_r2"] == pytest.approx(1.0)

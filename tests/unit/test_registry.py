@@ -23,7 +23,7 @@ from segmentation.scoring.registry import (
     load_model,
     read_registry,
     reducer_in_use,
-    stored_log_shifts,
+    stored_per_feature,
     version_in_use,
 )
 from segmentation.scoring.transitions import segment_transitions
@@ -126,7 +126,7 @@ def test_registry_row_describes_the_fit():
             np.array(segment["centroid_real"]),
             real_units(
                 np.array(segment["centroid_scaled"]) * np.array(row["scaler_scale"]) + np.array(row["scaler_mean"]),
-                stored_log_shifts(row["log_shifts"]),
+                stored_per_feature(row["log_shifts"]),
             ),
         )
     # Same training rows, same fingerprint; other rows, another.
