@@ -201,7 +201,7 @@ def profile(**z_scores: float) -> np.ndarray:
 def test_each_segment_gets_the_highest_priority_rule_it_matches():
     profiles = np.vstack(
         [
-            profile(monthly_cash_advance=1.0, monthly_purchases=-1.5),
+            profile(cash_advance_frequency=1.0, purchases_frequency=-1.5),
             profile(balance=-1.0),
             profile(purchases_frequency=0.9, purchases_installments_frequency=1.4),
         ]
@@ -228,7 +228,9 @@ def test_a_contested_rule_goes_to_the_stronger_match_and_names_stay_unique():
 def test_naming_names_as_many_segments_by_rules_as_possible():
     # Segment 1 matches cash advance and low purchases; segment 2 only low purchases: the
     # priority rule would give segment 1 cash advance anyway, and segment 2 low activity.
-    profiles = np.vstack([profile(monthly_cash_advance=0.6, monthly_purchases=-2.0), profile(monthly_purchases=-0.8)])
+    profiles = np.vstack(
+        [profile(cash_advance_frequency=0.6, purchases_frequency=-2.0), profile(purchases_frequency=-0.8)]
+    )
     names = name_segments(profiles, FEATURES, naming_rules())
     assert names["segment_name"].tolist() == ["Cash-advance revolvers", "Low-activity customers"]
 
