@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
+import io
 import json
 import os
 import subprocess
@@ -78,6 +81,16 @@ class DbtRun:
             return connection.sql(sql).to_arrow_table()
 
 
+#: Where run_dbt runs dbt: in this pytest process through dbt's programmatic entry point
+#: (dbtRunner, as dbt's own functional tests do), which saves each invocation the start-up
+#: of a new Python (importing dbt, then pandas and scikit-learn for the Python models:
+#: about 4 s of a 9 s failed-vars run, a quarter of the suite's time), or, with
+#: SEGMENTATION_TEST_DBT=subprocess, as the command line the README gives. The tests
+#: that kill builds, hold locks or read the process's loaded modules start their own
+#: processes (dbt_invocation) either way.
+DBT_IN_PROCESS = os.environ.get("SEGMENTATION_TEST_DBT", "in-process") != "subprocess"
+
+
 def run_dbt(workdir: Path, *args: str, variables: dict | None = None, database: Path | None = None) -> DbtRun:
     """Run ``dbt <args>`` from the repo root into ``workdir/warehouse.duckdb`` (published;
     the workspace beside it), or into ``database``.
@@ -85,8 +98,51 @@ def run_dbt(workdir: Path, *args: str, variables: dict | None = None, database: 
     Target, log and export folders go to ``workdir`` too, so that builds never share state.
     """
     command, env = dbt_invocation(workdir, *args, variables=variables, database=database)
-    completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
-    return DbtRun(completed.returncode, completed.stdout + completed.stderr, Path(env["DBT_DUCKDB_PATH"]))
+    if DBT_IN_PROCESS:
+        returncode, output = dbt_in_process(command[1:], env)
+    else:
+        completed = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+        returncode, output = completed.returncode, completed.stdout + completed.stderr
+    return DbtRun(returncode, output, Path(env["DBT_DUCKDB_PATH"]))
+
+
+def dbt_in_process(args: list[str], env: dict) -> tuple[int, str]:
+    """``dbt <args>`` through dbtRunner in this process, with ``env`` as its environment
+    and the repo root as its working directory: the exit code the command line would
+    give (0 success, 1 a failed node, 2 an error) and everything it printed. Afterwards
+    nothing of the invocation stays open: its DuckDB database is closed and its build
+    lock released, as when a dbt process ends."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    from segmentation.serving.publish.lock import release_build_locks
+
+    saved_environment, saved_directory = dict(os.environ), os.getcwd()
+    output = io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    os.chdir(REPO_ROOT)
+    try:
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            result = dbtRunner().invoke(args)
+            if result.exception is not None:
+                print(f"{type(result.exception).__name__}: {result.exception}")
+                # Its traceback's frames would keep the invocation's DuckDB database open.
+                result.exception.__traceback__ = None
+    finally:
+        environment = DuckDBConnectionManager._ENV
+        DuckDBConnectionManager._ENV = None
+        if environment is not None:
+            with contextlib.suppress(Exception):
+                environment.close()
+        del environment
+        gc.collect()
+        release_build_locks()
+        os.chdir(saved_directory)
+        os.environ.clear()
+        os.environ.update(saved_environment)
+    returncode = 0 if result.success else (1 if result.exception is None else 2)
+    return returncode, output.getvalue()
 
 
 def dbt_invocation(

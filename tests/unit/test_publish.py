@@ -17,6 +17,7 @@ import pytest
 
 from segmentation.serving import publish
 from segmentation.serving.publish import BuildArea, PublishError
+from segmentation.serving.publish.lock import release_build_locks
 
 FAST = {"compare_reducers": False, "elbow_max_k": 4}
 BI_TABLES = ("dim_customers", "customer_segments", "fct_campaign_audience", "dim_segments")
@@ -151,6 +152,23 @@ def test_a_second_process_cannot_take_the_workspace_and_is_told_who_has_it(tmp_p
         holder.kill()
         holder.wait()
     publish.acquire_build_lock(area)  # released when its holder died
+
+
+def test_an_in_process_runner_releases_its_build_locks_when_an_invocation_ends(tmp_path):
+    """A program that runs dbt in-process (dbtRunner, the tests' run_dbt) holds the build
+    lock as a dbt process would, until release_build_locks: then another process takes it."""
+    area = BuildArea.of_published(tmp_path / "segmentation.duckdb")
+    other_process = [
+        sys.executable,
+        "-c",
+        "from segmentation.serving.publish import BuildArea, PublishError, acquire_build_lock\n"
+        f"try:\n    acquire_build_lock(BuildArea.of_published({str(area.published)!r}))\n"
+        "except PublishError:\n    print('refused')\nelse:\n    print('taken')\n",
+    ]
+    publish.acquire_build_lock(area)
+    assert subprocess.run(other_process, capture_output=True, text=True, check=True).stdout.strip() == "refused"
+    release_build_locks()
+    assert subprocess.run(other_process, capture_output=True, text=True, check=True).stdout.strip() == "taken"
 
 
 def test_a_warehouse_file_of_the_earlier_layout_becomes_the_workspace(tmp_path):

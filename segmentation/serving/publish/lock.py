@@ -36,3 +36,12 @@ def acquire_build_lock(area: BuildArea) -> None:
     os.ftruncate(descriptor, 0)
     os.pwrite(descriptor, f"PID {os.getpid()}, since {now():%Y-%m-%d %H:%M:%S} UTC".encode(), 0)
     _held_locks[area.lock] = descriptor
+
+
+def release_build_locks() -> None:
+    """Release every build lock this process holds: for a program that runs dbt
+    in-process (dbtRunner) several times, at the end of each invocation, where a dbt
+    process would have ended."""
+    while _held_locks:
+        _, descriptor = _held_locks.popitem()
+        os.close(descriptor)
