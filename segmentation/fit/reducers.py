@@ -90,7 +90,7 @@ def fit_reduction(
     transform = FeatureTransform(log_columns, params.feature_transform).fit(train)
     transformed = transform.transform(train)
     scaler = StandardScaler().fit(transformed)
-    scaler.scale_ = positive_spread(train, transformed, scaler.scale_, transform.zero_values_)
+    scaler.scale_ = positive_spread(scaler.scale_, transform.positive_spreads_)
     scaled = scaler.transform(transformed)
     del transformed
     name = reducer or params.reducer

@@ -60,20 +60,14 @@ def learned_shift(values: np.ndarray, method: str) -> float:
     return float(np.quantile(positive, SHIFT_QUANTILE)) if len(positive) else 1.0
 
 
-def learned_zero_value(values: np.ndarray, shift: float, method: str) -> float:
-    """The value a zero of one log-transformed feature takes under ``method``: the mean
-    of ``ln(x + shift)`` over its positive train values for ``zero_centred_log`` where
-    more than :data:`MIN_ZERO_SHARE` of them are zero; NaN (``ln(shift)``) otherwise."""
-    positive = values[values > 0]
-    if method != "zero_centred_log" or not len(positive) or 1 - len(positive) / len(values) <= MIN_ZERO_SHARE:
-        return float("nan")
-    return float(np.mean(np.log(positive + shift)))
-
-
 class FeatureTransform(TransformerMixin, BaseEstimator):
     """``ln(max(x, 0) + shift)`` on the columns listed in ``log_columns`` (positions),
-    the shift learned per column by ``method`` (see :func:`learned_shift`), a zero set to
-    the column's learned zero value where it has one (see :func:`learned_zero_value`)."""
+    the shift learned per column by ``method`` (see :func:`learned_shift`). Under
+    ``zero_centred_log``, where more than :data:`MIN_ZERO_SHARE` of a column's train
+    values are zero, a zero takes the column's ``zero_values_``: the mean of ``ln(x +
+    shift)`` over its positive train values (NaN elsewhere: a zero is ``ln(shift)``);
+    ``positive_spreads_`` holds the standard deviation of those logs, the column's scale
+    (:func:`positive_spread`)."""
 
     def __init__(self, log_columns: Sequence[int] = (), method: str = FEATURE_TRANSFORMS[0]):
         self.log_columns = log_columns
@@ -81,28 +75,30 @@ class FeatureTransform(TransformerMixin, BaseEstimator):
 
     def fit(self, X: np.ndarray, y: object = None) -> FeatureTransform:  # noqa: N803 (scikit-learn's name)
         X = np.asarray(X, dtype=np.float64)  # noqa: N806
-        shifts, zero_values = np.full(X.shape[1], np.nan), np.full(X.shape[1], np.nan)
+        shifts, zero_values, spreads = (np.full(X.shape[1], np.nan) for _ in range(3))
         for column in self.log_columns:
-            shifts[column] = learned_shift(X[:, column], self.method)
-            zero_values[column] = learned_zero_value(X[:, column], shifts[column], self.method)
-        self.log_shifts_, self.zero_values_ = shifts, zero_values
+            values = X[:, column]
+            shifts[column] = learned_shift(values, self.method)
+            if self.method != "zero_centred_log":
+                continue
+            positive = values[values > 0]
+            if len(positive) and 1 - len(positive) / len(values) > MIN_ZERO_SHARE:
+                logs = np.log(positive + shifts[column])
+                zero_values[column], spreads[column] = np.mean(logs), np.std(logs)
+        self.log_shifts_, self.zero_values_, self.positive_spreads_ = shifts, zero_values, spreads
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:  # noqa: N803
         return log_shifted(np.asarray(X, dtype=np.float64), self.log_shifts_, self.zero_values_)
 
 
-def positive_spread(raw: np.ndarray, transformed: np.ndarray, scale: np.ndarray, zero_values: np.ndarray) -> np.ndarray:
-    """The scaler's ``scale`` with, for each column whose zeros are centred, the standard
-    deviation of its transformed positive values instead: its zeros sit at their mean and
-    would otherwise shrink the spread and blow the column up by ``1 / sqrt(1 - zero share)``
-    (a cash advance, zero for half the customers or more, would outweigh the others)."""
-    scale = np.array(scale, dtype=np.float64, copy=True)
-    for column in np.flatnonzero(~np.isnan(zero_values)):
-        spread = float(np.std(transformed[raw[:, column] > 0, column]))
-        if spread > 0:
-            scale[column] = spread
-    return scale
+def positive_spread(scale: np.ndarray, positive_spreads: np.ndarray) -> np.ndarray:
+    """The scaler's ``scale`` with, for each column whose zeros are centred, the spread of
+    its positive values' logs (:attr:`FeatureTransform.positive_spreads_`) instead: its
+    zeros sit at their mean and would otherwise shrink the spread and blow the column up
+    by ``1 / sqrt(1 - zero share)`` (a cash advance, zero for half the customers or more,
+    would outweigh the others)."""
+    return np.where(positive_spreads > 0, positive_spreads, scale)
 
 
 def log_columns(features: Sequence[str], transforms: Mapping[str, str]) -> list[int]:
