@@ -88,47 +88,52 @@ compared as (
 
 ),
 
-closed as (
+-- A changed customer closes a stretch, opens one, or both: each row of compared gives
+-- its closed and its opened stretch in one pass (a CTE read twice, as by two selects
+-- and a union, is stored whole: every customer, on the first build).
+sides as (
 
-    -- the open stretches of customers who moved, changed version or left
-    select
-        compared.open_customer_id as customer_id,
-        compared.open_segment_id as segment_id,
-        compared.open_segment_name as segment_name,
-        compared.open_model_version as model_version,
-        compared.open_valid_from_build_id as valid_from_build_id,
-        compared.open_valid_from as valid_from,
-        this_build.build_id as valid_to_build_id,
-        this_build.built_at as valid_to
-    from compared
-    cross join this_build
-    where compared.open_customer_id is not null
-
-),
-
-opened as (
-
-    -- new customers, and customers whose segment or version changed
-    select
-        compared.current_customer_id as customer_id,
-        compared.current_segment_id as segment_id,
-        compared.current_segment_name as segment_name,
-        compared.current_model_version as model_version,
-        this_build.build_id as valid_from_build_id,
-        this_build.built_at as valid_from,
-        cast(null as {{ dbt.type_string() }}) as valid_to_build_id,
-        cast(null as timestamp) as valid_to
-    from compared
-    cross join this_build
-    where compared.current_customer_id is not null
+    select 'closed' as side
+    union all
+    select 'opened' as side
 
 ),
 
 changes as (
 
-    select * from closed
-    union all
-    select * from opened
+    select
+        case
+            when sides.side = 'closed' then compared.open_customer_id
+            else compared.current_customer_id
+        end as customer_id,
+        case
+            when sides.side = 'closed' then compared.open_segment_id
+            else compared.current_segment_id
+        end as segment_id,
+        case
+            when sides.side = 'closed' then compared.open_segment_name
+            else compared.current_segment_name
+        end as segment_name,
+        case
+            when sides.side = 'closed' then compared.open_model_version
+            else compared.current_model_version
+        end as model_version,
+        case
+            when sides.side = 'closed' then compared.open_valid_from_build_id
+            else this_build.build_id
+        end as valid_from_build_id,
+        case
+            when sides.side = 'closed' then compared.open_valid_from
+            else this_build.built_at
+        end as valid_from,
+        case when sides.side = 'closed' then this_build.build_id end as valid_to_build_id,
+        case when sides.side = 'closed' then this_build.built_at end as valid_to
+    from compared
+    cross join this_build
+    cross join sides
+    where
+        (sides.side = 'closed' and compared.open_customer_id is not null)
+        or (sides.side = 'opened' and compared.current_customer_id is not null)
 
 ),
 
