@@ -102,31 +102,20 @@ sides as (
 changes as (
 
     select
+        {%- for column, if_closed, if_opened in [
+            ('customer_id', 'compared.open_customer_id', 'compared.current_customer_id'),
+            ('segment_id', 'compared.open_segment_id', 'compared.current_segment_id'),
+            ('segment_name', 'compared.open_segment_name', 'compared.current_segment_name'),
+            ('model_version', 'compared.open_model_version', 'compared.current_model_version'),
+            ('valid_from_build_id', 'compared.open_valid_from_build_id', 'this_build.build_id'),
+            ('valid_from', 'compared.open_valid_from', 'this_build.built_at'),
+            ('valid_to_build_id', 'this_build.build_id', 'null'),
+        ] %}
         case
-            when sides.side = 'closed' then compared.open_customer_id
-            else compared.current_customer_id
-        end as customer_id,
-        case
-            when sides.side = 'closed' then compared.open_segment_id
-            else compared.current_segment_id
-        end as segment_id,
-        case
-            when sides.side = 'closed' then compared.open_segment_name
-            else compared.current_segment_name
-        end as segment_name,
-        case
-            when sides.side = 'closed' then compared.open_model_version
-            else compared.current_model_version
-        end as model_version,
-        case
-            when sides.side = 'closed' then compared.open_valid_from_build_id
-            else this_build.build_id
-        end as valid_from_build_id,
-        case
-            when sides.side = 'closed' then compared.open_valid_from
-            else this_build.built_at
-        end as valid_from,
-        case when sides.side = 'closed' then this_build.build_id end as valid_to_build_id,
+            when sides.side = 'closed' then {{ if_closed }}
+            else {{ if_opened }}
+        end as {{ column }},
+        {%- endfor %}
         case when sides.side = 'closed' then this_build.built_at end as valid_to
     from compared
     cross join this_build
