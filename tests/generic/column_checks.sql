@@ -1,9 +1,11 @@
-{% test column_checks(model, key=none, not_null=none, ranges=none, accepted_values=none) %}
+{% test column_checks(model, key=none, unique=none, not_null=none, ranges=none, accepted_values=none) %}
 {#- Every column guarantee of a model that cannot carry a contract (a dbt Python model),
     in one query, so one test node instead of one per column and guarantee:
 
     - key: the primary key's columns; each must be present (not null), and each
       combination unique;
+    - unique: more columns whose values must each be unique on their own (a null value
+      passes, as dbt's unique test; list the column in not_null too to forbid it);
     - not_null: more columns that must be present;
     - ranges: {column: {min: m, max: n}} (either bound optional, as value_between: a null
       value passes; the bounds must be numbers);
@@ -15,6 +17,7 @@
     came back; `dbt test --store-failures` keeps them, so the failing check is named.
     Portable SQL: it runs on DuckDB and on Spark. -#}
 {%- set key = key or [] -%}
+{%- set unique = unique or [] -%}
 {%- set not_null = not_null or [] -%}
 {%- set ranges = ranges or {} -%}
 {%- set accepted_values = accepted_values or {} -%}
@@ -51,6 +54,13 @@
         ~ " group by " ~ key | join(', ') ~ " having count(*) > 1"
     ) -%}
 {%- endif -%}
+{%- for column in unique -%}
+    {%- do checks.append(
+        "select 'unique' as failed_check, '" ~ column ~ "' as column_name, cast(" ~ column
+        ~ " as string) as failing_value, cast(null as string) as row_key from " ~ model
+        ~ " where " ~ column ~ " is not null group by " ~ column ~ " having count(*) > 1"
+    ) -%}
+{%- endfor -%}
 {%- for column, bounds in ranges.items() -%}
     {%- for bound_name, bound in bounds.items() -%}
         {%- do checks.append(
