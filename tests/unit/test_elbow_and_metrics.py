@@ -16,7 +16,7 @@ from segmentation.evaluation.quality import segment_quality_by_split
 from segmentation.fit.diagnostics import pca_components, reducer_comparison
 from segmentation.fit.elbow import choose_n_segments, elbow_curve, find_knee
 from segmentation.fit.reducers import n_reduced_dimensions
-from segmentation.fit.scores import clustering_scores, inertia, seeded_sample, segment_quality
+from segmentation.fit.scores import clustering_scores, inertia, seeded_sample, segment_quality, silhouette_samples_of
 from segmentation.params import SegmentationParams
 from tests.conftest import CLUSTERING_FEATURES, blob_features, fit_and_score
 
@@ -120,6 +120,34 @@ def test_scores_on_known_structure():
     assert good["calinski_harabasz"] > 10 * shuffled["calinski_harabasz"]
     single = clustering_scores(values, np.zeros(900, dtype=int), sample_size=300, seed=0)
     assert all(np.isnan(value) for value in single.values())
+
+
+@pytest.mark.parametrize(("rows", "labels"), [(3000, 3), (3000, 10), (40, 4), (6, 3)])
+def test_silhouettes_from_the_distance_matrix_are_scikit_learns(rows, labels):
+    """silhouette_samples_of (one matrix product) gives scikit-learn's silhouette_samples,
+    a row alone in its label included (0), with the distances given or not; a sample
+    too large to keep the matrix of goes to scikit-learn itself."""
+    from sklearn.metrics import pairwise_distances, silhouette_samples
+
+    rng = np.random.default_rng(rows + labels)
+    values = rng.normal(size=(rows, 5))
+    assigned = rng.integers(0, labels, rows)
+    assigned[0] = labels  # a label of one row
+    expected = silhouette_samples(values, assigned)
+    assert np.abs(silhouette_samples_of(values, assigned) - expected).max() < 1e-12
+    distances = pairwise_distances(values)
+    assert np.abs(silhouette_samples_of(values, assigned, distances) - expected).max() < 1e-12
+    assert silhouette_samples_of(values, assigned)[0] == 0.0
+
+
+def test_a_sample_too_large_for_its_distance_matrix_is_measured_by_scikit_learn(monkeypatch):
+    import segmentation.fit.scores as scores
+
+    values, labels = make_blobs(n_samples=400, centers=3, n_features=3, random_state=2)
+    expected = scores.silhouette_samples_of(values, labels)
+    monkeypatch.setattr(scores, "MAX_KEPT_SILHOUETTE_ROWS", 100)
+    monkeypatch.setattr(scores, "pairwise_distances", None)  # must not be called
+    assert np.abs(scores.silhouette_samples_of(values, labels) - expected).max() < 1e-12
 
 
 def test_inertia_and_sampling():
