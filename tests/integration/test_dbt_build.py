@@ -55,6 +55,15 @@ def test_demo_build_segments_every_customer_into_three_segments(demo_build):
     assert split_share == pytest.approx(0.2, abs=0.02)
 
 
+def test_the_build_closes_its_workspace_at_exit(demo_build):
+    """The build's process freezes its heap at exit (segmentation/serving/publish/
+    build_process.py), and still closes the workspace: DuckDB folds its write-ahead log
+    into the file as it closes, so none is left."""
+    workspace = demo_build.workspace
+    assert workspace.is_file()
+    assert not workspace.with_name(workspace.name + ".wal").exists()
+
+
 def test_demo_build_reports_imputed_and_clamped_values(demo_build):
     flags = demo_build.query(
         "select count(*) filter (is_minimum_payments_imputed) as minimum_payments,"

@@ -343,3 +343,21 @@ def test_a_partial_parse_of_a_moved_checkout_is_removed(tmp_path):
     check_parse_of_this_checkout(target, new)  # recorded as new now
     (target / "segmentation_checkout.txt").unlink()
     assert forget_parse_of_moved_checkout(target, new, unrecorded_is_moved=True)  # make run: unknown folder
+
+
+def test_the_build_process_collects_less_often_and_not_at_exit():
+    """tune_for_build (the plugin calls it when dbt opens the warehouse): the first
+    threshold of the garbage collector raised, the others kept, and one gc.freeze at exit,
+    however many times it is called."""
+    script = (
+        "import atexit, gc\n"
+        "from segmentation.serving.publish.build_process import YOUNG_GENERATION_THRESHOLD, tune_for_build\n"
+        "before = gc.get_threshold(); callbacks = atexit._ncallbacks()\n"
+        "tune_for_build(); tune_for_build()\n"
+        "after = gc.get_threshold()\n"
+        "assert after == (YOUNG_GENERATION_THRESHOLD, *before[1:]) and after[0] > before[0], (before, after)\n"
+        "assert atexit._ncallbacks() == callbacks + 1, atexit._ncallbacks() - callbacks\n"
+        "print('tuned')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0 and result.stdout.strip() == "tuned", result.stderr

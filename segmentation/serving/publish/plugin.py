@@ -10,6 +10,7 @@ import json
 import duckdb
 
 from segmentation.serving.publish.area import BuildArea, PublishError
+from segmentation.serving.publish.build_process import tune_for_build
 from segmentation.serving.publish.dbt_target import check_parse_of_this_checkout, dbt_project_folder, dbt_target_folder
 from segmentation.serving.publish.metrics import (
     open_published_read_only,
@@ -31,7 +32,8 @@ except ImportError:  # pragma: no cover - dbt-duckdb is a dependency
 class Plugin(BasePlugin):
     """dbt-duckdb plugin (``profiles.yml``: ``plugins: [{module: segmentation.serving.publish}]``).
 
-    Before dbt opens the workspace: folders, the build lock, leftovers. On the connection:
+    Before dbt opens the workspace: the process's garbage collection tuned (.build_process),
+    folders, the build lock, leftovers. On the connection:
     the SQL functions ``segmentation_publish_check(export_path)`` (what could refuse the
     publish, checked by ``on-run-start`` before the first model: macros/checks.sql),
     ``segmentation_published_lineage()`` (the published builds whose history
@@ -41,6 +43,7 @@ class Plugin(BasePlugin):
     """
 
     def update_connection_config(self, creds, config) -> None:
+        tune_for_build()
         self.area = BuildArea.of_workspace(creds.path)
         # MetricFlow (mf) reads the published build, read-only, and takes no lock (.metrics).
         self.reader = reads_published_warehouse()
