@@ -325,10 +325,11 @@ def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, ex
     assert re.search(expected, result.output), result.output[-3000:]
 
 
-def test_the_audience_check_names_a_clean_customer_left_out_and_a_stranger(built):
+def test_the_audience_check_names_a_clean_customer_left_out_and_strangers(built):
     """assert_every_clean_customer_has_one_campaign, one aggregate over the ids of
     int_customers_cleaned, dim_customers and fct_campaign_audience, fails on an audience
-    that lost a clean customer and gained a customer nobody knows, and names both."""
+    that lost a clean customer and gained a customer nobody knows, and on a dim_customers
+    that gained a customer who is not clean, and names all three."""
     workdir, workspace, _ = built
     with duckdb.connect(str(workspace.database)) as connection:
         connection.execute("create table audience_before as select * from fct_campaign_audience")
@@ -336,6 +337,9 @@ def test_the_audience_check_names_a_clean_customer_left_out_and_a_stranger(built
         connection.execute("delete from fct_campaign_audience where customer_id = ?", [left_out])
         connection.execute(
             "insert into fct_campaign_audience select * replace ('NOBODY' as customer_id) from audience_before limit 1"
+        )
+        connection.execute(
+            "insert into dim_customers select * replace ('STRANGER' as customer_id) from dim_customers limit 1"
         )
     try:
         test = "assert_every_clean_customer_has_one_campaign"
@@ -350,8 +354,9 @@ def test_the_audience_check_names_a_clean_customer_left_out_and_a_stranger(built
             connection.execute("delete from fct_campaign_audience")
             connection.execute("insert into fct_campaign_audience select * from audience_before")
             connection.execute("drop table audience_before")
+            connection.execute("delete from dim_customers where customer_id = 'STRANGER'")
     assert result.returncode != 0, result.output[-3000:]
-    assert failures.values.tolist() == [[left_out, 1, 1, 1, 0], ["NOBODY", 0, 0, 0, 1]]
+    assert failures.values.tolist() == [[left_out, 1, 1, 1, 0], ["NOBODY", 0, 0, 0, 1], ["STRANGER", 0, 1, 0, 0]]
 
 
 @pytest.fixture(scope="module")

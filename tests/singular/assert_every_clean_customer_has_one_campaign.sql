@@ -1,7 +1,9 @@
 -- Every clean customer appears in the campaign audience exactly once, with a campaign,
 -- except an atypical customer left out by var atypical_customers: exclude (the default),
 -- who appears not at all; with atypical_customers: include, every clean customer appears.
--- And every customer of the audience is a clean customer of dim_customers.
+-- And every customer of the audience is a clean customer of dim_customers, and
+-- dim_customers holds every clean customer and no other (its relationship to the clean
+-- customers, checked in the same pass).
 -- One aggregate over the ids of the three tables (it spills to disk at any size), not
 -- joins: two joins of every customer at once ran out of a 1 GB memory limit at 10M.
 
@@ -90,6 +92,7 @@ final as (
         campaign_rows != expected_rows
         or campaigns != expected_rows
         or (campaign_rows > 0 and is_in_dim_customers = 0)
+        or is_in_dim_customers != is_clean
 
 )
 
