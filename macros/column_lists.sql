@@ -34,12 +34,26 @@
     {%- for column in (node.columns.values() if node else []) -%}
         {%- set meta = column.get('config', {}).get('meta', {}) or column.get('meta', {}) -%}
         {%- if meta.get('clustering_feature') -%}
-            {%- do found.append({
+            {%- set feature = {
                 'name': column.name,
                 'description': column.description,
-                'transform': meta.get('transform', 'none'),
-                'unit': meta.get('unit', ''),
-            }) -%}
+                'transform': meta.get('transform', 'none') | string,
+                'unit': meta.get('unit', '') | string,
+            } -%}
+            {%- for key, allowed, meaning in [
+                ('unit', ['currency', 'share', 'count', 'ratio'], 'how explanations write its values'),
+                ('transform', ['log', 'none'], 'log: a skewed amount the segment model transforms'),
+            ] -%}
+                {%- if feature[key] not in allowed -%}
+                    {{ exceptions.raise_compiler_error(
+                        "clustering feature " ~ column.name ~ " of int_customer_features_engineered: meta "
+                        ~ key ~ " is '" ~ feature[key] ~ "'; give it `" ~ key ~ ": " ~ allowed | join(' | ')
+                        ~ "` (" ~ meaning ~ ") beside `clustering_feature: true` in "
+                        ~ "models/intermediate/_intermediate__models.yml."
+                    ) }}
+                {%- endif -%}
+            {%- endfor -%}
+            {%- do found.append(feature) -%}
         {%- endif -%}
     {%- endfor -%}
     {%- if not found -%}

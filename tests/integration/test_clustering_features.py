@@ -31,6 +31,7 @@ TOY_ENTRY = f"""      - name: {TOY}
         config:
           meta:
             clustering_feature: true
+            unit: share
         description: {TOY_DESCRIPTION}
         constraints:
           - type: not_null
@@ -106,3 +107,26 @@ def test_the_toy_feature_is_profiled(toy_build):
     database, _ = toy_build
     rows = query(database, f"select count(*) from rpt_feature_summary where feature = '{TOY}'")
     assert rows[0][0] >= 1
+
+
+def test_a_clustering_feature_without_a_unit_stops_the_build_saying_what_to_add(toy_build):
+    """A feature marked clustering_feature with no `unit` (or an unknown one) stops dbt
+    before any model, naming the feature and the units it can take (rather than a check
+    constraint failing deep in segmentation_features)."""
+    _, root = toy_build
+    project = root / "project"
+    entries = project / "models" / "intermediate" / "_intermediate__models.yml"
+    declared = entries.read_text()
+    assert declared.count(TOY_ENTRY) == 1
+    entries.write_text(declared.replace(TOY_ENTRY, TOY_ENTRY.replace("            unit: share\n", "")))
+    try:
+        command = [str(DBT), "compile", "--select", "segmentation_features"]
+        command += ["--target-path", str(root / "target_no_unit"), "--log-path", str(root / "logs_no_unit")]
+        env = {**os.environ, "DBT_DUCKDB_PATH": str(root / "no_unit.duckdb")}
+        completed = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, check=False)
+    finally:
+        entries.write_text(declared)
+    output = completed.stdout + completed.stderr
+    assert completed.returncode != 0, output[-3000:]
+    assert f"clustering feature {TOY} of int_customer_features_engineered: meta unit is ''" in output, output[-3000:]
+    assert "unit: currency | share | count | ratio" in output, output[-3000:]
