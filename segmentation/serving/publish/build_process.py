@@ -13,7 +13,9 @@ first threshold, so that collections run about 15 times less often (cyclic garba
 goes, a little later; everything else is freed by reference counting as before: a
 DataFrame as soon as its last reference goes), and freezes the heap at exit (``gc.freeze``:
 the final collections skip it; every object is still released, and every connection
-closed, as the modules are torn down).
+closed, as the modules are torn down). In a process that runs dbt programmatically
+(``dbtRunner``, an orchestrator's worker), both stay for the rest of that process: its
+collections run less often, and nothing else changes.
 """
 
 from __future__ import annotations
