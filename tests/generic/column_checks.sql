@@ -1,5 +1,5 @@
 {% test column_checks(model, key=none, unique=none, not_null=none, ranges=none, accepted_values=none) %}
-{#- Every column guarantee of a model that cannot carry a contract (a dbt Python model),
+{#- Every column guarantee of a model that cannot carry a contract (a dbt Python model, a seed),
     in one query, so one test node instead of one per column and guarantee:
 
     - key: the primary key's columns; each must be present (not null), and each
