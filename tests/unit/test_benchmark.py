@@ -18,6 +18,7 @@ from sklearn.metrics import adjusted_rand_score
 from benchmarks import PROJECT_ROOT
 from benchmarks.customers import customers_file, data_source, describe_data, resample_customers
 from benchmarks.measuring import GIB, MIB, BenchmarkError, Measurement, measure, run_results_summary
+from benchmarks.quality import planted_centroid_ari
 from benchmarks.report import render_markdown
 from benchmarks.runs import DEMO_CUSTOMERS, NOTEBOOK, Run, build_vars
 from benchmarks.targets import TARGETS, check_target
@@ -277,3 +278,31 @@ def test_kmeans_sample_is_never_smaller_than_the_number_of_segments():
     )
     assert row.column("n_segments")[0].as_py() == 12
     assert len(row.column("centroids")[0].as_py()) == 12
+
+
+def _reduced(values: np.ndarray, splits: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(values, columns=[f"component_{at + 1}" for at in range(values.shape[1])])
+    return frame.assign(customer_id=[f"P{at:04d}" for at in range(len(frame))], split=splits)
+
+
+def test_planted_centroid_ari_assigns_each_customer_to_the_nearest_planted_centre():
+    rng = np.random.default_rng(3)
+    groups = np.repeat(["a", "b", "c"], 200)
+    centres = {"a": (0.0, 0.0), "b": (6.0, 0.0), "c": (0.0, 6.0)}
+    values = np.array([centres[group] for group in groups]) + rng.normal(0, 0.5, (600, 2))
+    splits = np.where(rng.random(600) < 0.8, "train", "test").tolist()
+    reduced = _reduced(values, splits)
+    planted = pd.Series(groups, index=reduced["customer_id"])
+    assert planted_centroid_ari(reduced, planted) == 1.0
+    # Two planted groups drawn around one centre cannot be told apart in this space:
+    # about half of their customers go to the wrong one, whatever k-means does.
+    mixed = np.where(groups == "c", "b", groups)
+    values = np.array([centres[group] for group in mixed]) + rng.normal(0, 0.5, (600, 2))
+    ari = planted_centroid_ari(_reduced(values, splits), planted)
+    assert 0.3 < ari < 0.7
+    # Rows come in any order: the planted group is looked up by customer_id.
+    shuffled = reduced.sample(frac=1.0, random_state=1)
+    assert planted_centroid_ari(shuffled, planted) == 1.0
+    # A group with no train customer takes the centre of all of its customers.
+    no_train_c = np.where(groups == "c", "test", splits).tolist()
+    assert planted_centroid_ari(_reduced(reduced.filter(like="component_").to_numpy(), no_train_c), planted) == 1.0
