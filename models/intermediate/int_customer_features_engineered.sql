@@ -27,11 +27,11 @@ rates as (
         cash_advance_frequency,
         prc_full_payment,
         credit_limit,
-        purchases / tenure as monthly_purchases,
-        oneoff_purchases / tenure as monthly_oneoff_purchases,
-        installments_purchases / tenure as monthly_installments_purchases,
-        cash_advance / tenure as monthly_cash_advance,
-        payments / tenure as monthly_payments,
+        {{ monthly('purchases') }} as monthly_purchases,
+        {{ monthly('oneoff_purchases') }} as monthly_oneoff_purchases,
+        {{ monthly('installments_purchases') }} as monthly_installments_purchases,
+        {{ monthly('cash_advance') }} as monthly_cash_advance,
+        {{ monthly('payments') }} as monthly_payments,
         cast(purchases_trx as double) / tenure as monthly_purchases_trx,
         cast(cash_advance_trx as double) / tenure as monthly_cash_advance_trx,
         -- A few real rows have purchases but no transactions: count them as one.
@@ -41,11 +41,7 @@ rates as (
         payments / greatest(minimum_payments, 1) as payment_to_minimum_ratio,
         -- Balance over credit limit, capped at 2 (over-limit balances exist; a zero
         -- limit with a balance counts as the cap).
-        case
-            when credit_limit > 0 then least(balance / credit_limit, 2.0)
-            when balance > 0 then 2.0
-            else 0.0
-        end as credit_utilisation
+        {{ credit_utilisation('balance', 'credit_limit') }} as credit_utilisation
     from customers
 
 ),
