@@ -153,12 +153,16 @@ def spark_session(warehouse: Path, master: str | None = None) -> Any:
     every SQL model in it: the master of profiles.yml only applies where dbt starts Spark
     itself (``dbt build --target spark``), and reads the same variable."""
     master = spark_master(master)
+    from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
-    active = SparkSession.getActiveSession()
-    if active is not None and active.sparkContext.master != master:
+    # The context the process runs, whichever thread started it (getActiveSession only
+    # sees the calling thread's session, and getOrCreate would silently return the
+    # running context on its own master).
+    running = SparkContext._active_spark_context
+    if running is not None and running.master != master:
         raise SparkBuildError(
-            f"This process already runs a Spark session on {active.sparkContext.master}; a process holds one "
+            f"This process already runs a Spark session on {running.master}; a process holds one "
             f"Spark context, so a build on {master} needs a process of its own: "
             f"python -m segmentation.spark_build --master '{master}'."
         )

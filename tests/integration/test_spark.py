@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 
 import numpy as np
@@ -235,7 +236,20 @@ def test_spark_master_is_configurable_and_checked_before_spark_starts(spark, tmp
     monkeypatch.delenv("SPARK_HOME")
     with pytest.raises(SparkBuildError, match=r"already runs a Spark session on local-cluster.*a process of its own"):
         spark_session(tmp_path / "warehouse", master="local[2]")
+    # From another thread too: the running context is the process's, not the thread's.
+    raised: list[Exception] = []
+    other = threading.Thread(target=lambda: _record_error(raised, spark_session, tmp_path / "other", "local[2]"))
+    other.start()
+    other.join()
+    assert len(raised) == 1 and "already runs a Spark session on local-cluster" in str(raised[0])
     assert spark.sparkContext.master == CLUSTER_MASTER
+
+
+def _record_error(errors: list[Exception], function, *args) -> None:
+    try:
+        function(*args)
+    except SparkBuildError as error:
+        errors.append(error)
 
 
 def test_the_spark_engine_answers_as_the_duckdb_engine(spark):

@@ -22,6 +22,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from segmentation.serving.exports import export_marts
+from segmentation.spark_build import stop_spark
 from tests.conftest import DEMO_SEED_CSV, DbtRun, run_dbt
 
 pytestmark = pytest.mark.dbt
@@ -194,6 +195,15 @@ def spark_target(tmp_path, monkeypatch):
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.skip("Spark needs Java")
     monkeypatch.setenv("DBT_SPARK_WAREHOUSE", str(tmp_path / "spark"))
+    yield
+    # dbt ran in this process (tests/conftest.py) and dbt-spark started Spark on the
+    # profile's master: stop it and its JVM, so a later test in this process can start
+    # Spark on another master (tests/integration/test_spark.py runs on local-cluster).
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    if SparkContext._active_spark_context is not None:
+        stop_spark(SparkSession.builder.getOrCreate())
 
 
 @pytest.mark.spark
