@@ -68,13 +68,13 @@ def silhouette_samples_of(values: np.ndarray, labels: np.ndarray, distances: np.
     members[rows, codes] = 1.0
     sizes = members.sum(axis=0)
     summed = distances @ members
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # A row's own distance (0) is in its label's sum: its mean is over the others.
-        within = summed[rows, codes] / (sizes[codes] - 1)
-        mean_to_label = summed / sizes
+    mean_to_label = summed / sizes
     mean_to_label[rows, codes] = np.inf
     nearest_other = mean_to_label.min(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
+        # A row's own distance (0) is in its label's sum: its mean is over the others
+        # (0 / 0 for a row alone in its label: its silhouette is 0).
+        within = summed[rows, codes] / (sizes[codes] - 1)
         silhouettes = (nearest_other - within) / np.maximum(within, nearest_other)
     return np.nan_to_num(silhouettes)
 
