@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from tests.conftest import DbtRun, run_dbt
@@ -323,6 +324,38 @@ def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, ex
             connection.execute("drop table customer_segments_before")
     assert result.returncode != 0, result.output[-3000:]
     assert re.search(expected, result.output), result.output[-3000:]
+
+
+def test_dim_customers_pairs_rows_by_position_only_when_the_ids_line_up(built):
+    """dim_customers pairs customer_segments with int_customers_cleaned by position when
+    their ids are in the same order (as a build writes them: macros/rows_aligned.sql
+    checks it), and joins them on customer_id when they are not, with the same rows."""
+    workdir, workspace, _ = built
+    compiled = workdir / "target" / "compiled" / "customer_segmentation" / "models" / "marts" / "dim_customers.sql"
+    in_order = run_dbt(workdir, "run", "--select", "dim_customers", variables=VARIABLES)
+    assert in_order.returncode == 0, in_order.output[-3000:]
+    assert "positional join customers" in compiled.read_text()
+    assert "not in the same row order" not in in_order.output
+    by_position = workspace.query("select * from dim_customers order by customer_id")
+    with duckdb.connect(str(workspace.database)) as connection:
+        connection.execute("create table customer_segments_before as select * from customer_segments")
+        connection.execute(
+            "create or replace table customer_segments as "
+            "select * from customer_segments_before order by hash(customer_id)"
+        )
+    try:
+        shuffled = run_dbt(workdir, "run", "--select", "dim_customers", variables=VARIABLES)
+    finally:
+        with duckdb.connect(str(workspace.database)) as connection:
+            connection.execute("create or replace table customer_segments as select * from customer_segments_before")
+            connection.execute("drop table customer_segments_before")
+    assert shuffled.returncode == 0, shuffled.output[-3000:]
+    assert "customer_segments and int_customers_cleaned are not in the same row order" in shuffled.output
+    assert "positional join" not in compiled.read_text()
+    assert "inner join customers on segments.customer_id = customers.customer_id" in compiled.read_text()
+    by_key = workspace.query("select * from dim_customers order by customer_id")
+    assert len(by_key) == len(by_position) > 0
+    pd.testing.assert_frame_equal(by_key, by_position)
 
 
 def test_the_audience_check_names_a_clean_customer_left_out_and_strangers(built):
