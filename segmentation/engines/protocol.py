@@ -45,12 +45,14 @@ SPLITS: tuple[str, ...] = ("test", "train")
 @dataclass(frozen=True)
 class FeatureSummary:
     """One scan of the features: split sizes, each feature's range on the train split
-    (None without train rows) and a fingerprint of the train rows."""
+    (None without train rows), a fingerprint of the train rows, and per feature how many
+    rows (of every split) hold a missing or infinite value."""
 
     train_customer_count: int
     test_customer_count: int
     train_ranges: np.ndarray | None
     train_fingerprint: str
+    not_finite: dict[str, int]
 
 
 class Engine(ABC):
@@ -117,22 +119,28 @@ class Engine(ABC):
         return {name: int(row[name]) for name in features}
 
     def summary(self, features: Sequence[str]) -> FeatureSummary:
-        """:class:`FeatureSummary` in one scan."""
+        """:class:`FeatureSummary` in one scan (the fit's checks and sizes: one pass over
+        every customer, not one per question)."""
         ranges = ", ".join(
             f"max({name}) filter (where split = 'train') - min({name}) filter (where split = 'train') as {name}"
             for name in features
+        )
+        not_finite = ", ".join(
+            f"count(*) filter (where {self.is_not_finite(name)}) as not_finite_{position}"
+            for position, name in enumerate(features)
         )
         row = self.frame(
             "select count(*) filter (where split = 'train') as train_rows, "
             "count(*) filter (where split = 'test') as test_rows, "
             f"cast(sum({self.row_hash(['customer_id', *features])}) filter (where split = 'train') as string) "
-            f"as train_hash_sum, {ranges} from {self.source} as features"
+            f"as train_hash_sum, {ranges}, {not_finite} from {self.source} as features"
         ).iloc[0]
         n_train, n_test = int(row["train_rows"]), int(row["test_rows"])
         ranges_found = row[list(features)].to_numpy(dtype=np.float64) if n_train else None
         hash_sum = None if pd.isna(row["train_hash_sum"]) else row["train_hash_sum"]
         fingerprint = hashlib.sha256(f"{hash_sum}:{n_train}".encode()).hexdigest()
-        return FeatureSummary(n_train, n_test, ranges_found, fingerprint)
+        counts = {name: int(row[f"not_finite_{position}"]) for position, name in enumerate(features)}
+        return FeatureSummary(n_train, n_test, ranges_found, fingerprint, counts)
 
     def _top_by_seed(self, selected: str, size: int, seed: int, where: str | None) -> str:
         """The ``size`` rows with the smallest seeded hash (ties by ``customer_id``),

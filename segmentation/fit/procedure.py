@@ -42,7 +42,7 @@ from segmentation.fit.transforms import log_columns
 from segmentation.fit.version_row import FittedVersion, null_if_nan, number_segments, registry_row, unnamed_segments
 from segmentation.log import logger
 from segmentation.params import SegmentationParams
-from segmentation.scoring.model import SegmentModel, check_features
+from segmentation.scoring.model import SegmentModel, check_feature_columns, check_finite_counts
 from segmentation.scoring.registry import REGISTRY_SCHEMA, version_in_use
 from segmentation.scoring.sql import score_select, transformed_feature
 
@@ -120,8 +120,9 @@ def kept_features(
     """Steps 1 and 2: the ``clustering_features`` that vary on the train split, the split
     sizes and the train fingerprint; stops with the counts when the data cannot be fitted."""
     clustering_features = list(clustering_features)
-    check_features(features, clustering_features)
+    check_feature_columns(features.columns(), clustering_features)
     summary = features.summary(clustering_features)
+    check_finite_counts(summary.not_finite)
     check_fit_size(max(params.n_segments or 2, 2), summary.train_customer_count)
     varies = varying_by_range(summary.train_ranges, clustering_features)
     names = [name for name, keep in zip(clustering_features, varies, strict=True) if keep]

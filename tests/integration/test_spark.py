@@ -264,6 +264,7 @@ def test_the_spark_engine_answers_as_the_duckdb_engine(spark):
     assert on_spark.columns() == on_duckdb.columns()
     assert on_spark.not_finite_counts(CLUSTERING_FEATURES) == on_duckdb.not_finite_counts(CLUSTERING_FEATURES)
     assert on_spark.not_finite_counts(CLUSTERING_FEATURES)["balance"] == 1
+    assert on_spark.summary(CLUSTERING_FEATURES).not_finite == on_duckdb.not_finite_counts(CLUSTERING_FEATURES)
     frame = frame.drop(index=[3, 4]).reset_index(drop=True)
     on_spark, on_duckdb = engine_for(spark.createDataFrame(frame)), engine_for(frame)
     spark_summary, duck_summary = on_spark.summary(CLUSTERING_FEATURES), on_duckdb.summary(CLUSTERING_FEATURES)

@@ -124,6 +124,19 @@ def test_missing_feature_values_stop_with_the_column_named():
         segment(frame, SegmentationParams())
 
 
+def test_the_feature_summary_counts_missing_and_infinite_values_in_its_one_scan():
+    """The fit's one pass over every customer (sizes, ranges, fingerprint) also counts the
+    values it must refuse, as the separate count does."""
+    frame, _ = blob_features(n_rows=100)
+    frame.loc[3, "balance"] = np.nan
+    frame.loc[[4, 5], "credit_limit"] = np.inf
+    engine = engine_for(frame)
+    summary = engine.summary(CLUSTERING_FEATURES)
+    assert summary.not_finite == engine.not_finite_counts(CLUSTERING_FEATURES)
+    assert {name: n for name, n in summary.not_finite.items() if n} == {"balance": 1, "credit_limit": 2}
+    assert summary.train_customer_count + summary.test_customer_count == 100
+
+
 def test_absent_feature_column_is_named():
     frame, _ = blob_features(n_rows=100)
     with pytest.raises(SegmentationError, match="lacks the clustering features \\['prc_full_payment'\\]"):
