@@ -40,7 +40,13 @@ from segmentation.fit.diagnostics import reducer_comparison as _reducer_comparis
 from segmentation.fit.procedure import update_registry
 from segmentation.fit.steps import selected_n_segments
 from segmentation.params import SegmentationParams
-from segmentation.scoring.registry import REGISTRY_SCHEMA, model_in_use, read_registry, reducer_in_use
+from segmentation.scoring.registry import (
+    REGISTRY_SCHEMA,
+    model_in_use,
+    read_registry,
+    reducer_in_use,
+    version_in_use,
+)
 from segmentation.scoring.tables import reduced_relation, scored_customers, scoring_sql_table, segments_relation
 from segmentation.scoring.transitions import segment_transitions as _segment_transitions
 from segmentation.serving.exports import export_folders, export_marts
@@ -132,13 +138,17 @@ def feature_transform_comparison(session: Any, config: Any, features: Any, clust
     return _comparison(_feature_transform_comparison, session, config, features, clustering_features, elbow)
 
 
-def segmentation_metrics(session: Any, config: Any, reduced: Any, elbow: Any, registry: Any) -> Any:
-    """One row for the build: its parameters and train/test quality."""
+def segmentation_metrics(session: Any, config: Any, reduced: Any, elbow: Any, quality: Any, registry: Any) -> Any:
+    """One row for the build: its parameters and train/test quality (sizes and inertia
+    from ``segment_quality``, which measured every customer)."""
     params = SegmentationParams.from_config(config)
     stored = _registry(registry, session)
     segmented = scored_customers(engine_for(reduced, session), stored, params)
     reducer = reducer_in_use(stored, params)
-    return segmented.result(_segmentation_metrics(segmented, _frame(elbow, session), params, reducer))
+    version = None if stored.empty else version_in_use(stored, params.model_version)
+    return segmented.result(
+        _segmentation_metrics(segmented, _frame(elbow, session), _frame(quality, session), params, reducer, version)
+    )
 
 
 def segment_quality(session: Any, config: Any, reduced: Any, registry: Any) -> Any:

@@ -45,8 +45,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 FITTING_MODELS = ("segmentation_models", "customer_features_reduced", "customer_segments")
 #: reducer_comparison and feature_transform_comparison only where their vars leave them enabled.
 DIAGNOSTIC_MODELS = (
+    "segment_quality",  # before segmentation_metrics, which reads it
     "segmentation_metrics",
-    "segment_quality",
     "segment_transitions",
     "pca_components",
     "model_scoring_sql",

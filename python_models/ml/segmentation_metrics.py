@@ -1,8 +1,9 @@
 """segmentation_metrics: one row for the build, its parameters and train/test quality.
 
-Sizes and inertia over every customer (computed by the database, on the reduced
-coordinates scored with the version in use: the segments of customer_segments, without
-joining it); the other scores on seeded samples of each split.
+Sizes and inertia over every customer: segment_quality's, added up per split (one
+measurement of every customer for both tables); the other scores on seeded samples of
+the reduced coordinates scored with the version in use (the segments of
+customer_segments, without joining it).
 """
 
 from segmentation import dbt_models
@@ -15,5 +16,6 @@ def model(dbt, session):
         config=dbt.config.get("segmentation_params"),
         reduced=dbt.ref("customer_features_reduced"),
         elbow=dbt.ref("segment_elbow"),
+        quality=dbt.ref("segment_quality"),
         registry=dbt.ref("segmentation_models"),
     )

@@ -11,7 +11,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation.engines import Engine
-from segmentation.evaluation.segmented import sampled_values, segment_statistics, segmented_components
+from segmentation.evaluation.segmented import sampled_values, segmented_components
 from segmentation.fit.scores import clustering_scores, kmeans_sample
 from segmentation.fit.steps import N_INIT, selected_n_segments
 from segmentation.params import SegmentationParams
@@ -40,33 +40,43 @@ SEGMENTATION_METRICS_SCHEMA = pa.schema(
 )
 
 
-def segmentation_metrics(segmented: Engine, elbow: pd.DataFrame, params: SegmentationParams, reducer: str) -> pa.Table:
+def segmentation_metrics(
+    segmented: Engine,
+    elbow: pd.DataFrame,
+    quality: pd.DataFrame,
+    params: SegmentationParams,
+    reducer: str,
+    model_version: int | None,
+) -> pa.Table:
     """One row for the build: parameters, split sizes, inertia, silhouette,
     Davies-Bouldin and Calinski-Harabasz on train and on test, and the generalisation
     score (adjusted Rand index between the test customers' segments from the
     train-fitted model and from k-means fitted on the test split alone; not computed when
     var refit is false, which fits nothing).
 
-    ``segmented`` holds every customer's reduced coordinates, ``segment_id`` and
-    ``model_version`` (:func:`~segmentation.scoring.tables.scored_customers`).
-    Sizes and inertia are over every customer (in the engine); silhouette,
-    Davies-Bouldin, Calinski-Harabasz and the adjusted Rand index on a seeded sample of
-    at most ``kmeans_sample_size`` customers of each split (silhouette on at most
-    ``silhouette_sample_size`` of those). ``reducer`` is the one of the model version in use."""
+    ``segmented`` holds every customer's reduced coordinates and ``segment_id``
+    (:func:`~segmentation.scoring.tables.scored_customers`), ``quality`` the rows of
+    ``segment_quality`` measured on it: the sizes and inertia, over every customer, are
+    theirs added up per split. Silhouette, Davies-Bouldin, Calinski-Harabasz and the
+    adjusted Rand index on a seeded sample of at most ``kmeans_sample_size`` customers of
+    each split (silhouette on at most ``silhouette_sample_size`` of those). ``reducer``
+    and ``model_version`` are those of the model version in use."""
     if segmented.is_empty():
         return SEGMENTATION_METRICS_SCHEMA.empty_table()
     components = segmented_components(segmented)
-    stats = segment_statistics(segmented, components)
+    # The segments with train customers: those with a centroid, as segment_quality measured them.
+    with_centroid = quality.loc[(quality["split"] == "train") & (quality["customer_count"] > 0), "segment_id"]
+    ids = np.sort(with_centroid.unique())
     sample = segmented.split_samples(
-        [*components, "segment_id"], max(params.kmeans_sample_size, len(stats.ids)), params.random_seed
+        [*components, "segment_id"], max(params.kmeans_sample_size, len(ids)), params.random_seed
     )
     values, segment_ids, is_train = sampled_values(sample)
-    labels = np.searchsorted(stats.ids, segment_ids)  # position of each customer's segment in ids
+    labels = np.searchsorted(ids, segment_ids)  # position of each customer's segment in ids
     n_segments = selected_n_segments(elbow)
-    per_split = stats.per_split.groupby("split")[["customer_count", "inertia"]].sum()
+    per_split = quality.groupby("split")[["customer_count", "inertia"]].sum()
     row: dict[str, object] = {
         "built_at": datetime.now(UTC).replace(tzinfo=None),
-        "model_version": int(stats.per_split["model_version"].min()),
+        "model_version": model_version,
         "refit": params.refit,
         "n_segments": n_segments,
         "n_segments_requested": params.n_segments_label,

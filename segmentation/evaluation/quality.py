@@ -20,6 +20,7 @@ SEGMENT_QUALITY_SCHEMA = pa.schema(
         ("mean_silhouette", pa.float64()),
         ("mean_distance_to_centroid", pa.float64()),
         ("p90_distance_to_centroid", pa.float64()),
+        ("inertia", pa.float64()),
         ("nearest_segment_id", pa.int32()),
         ("distance_to_nearest_centroid", pa.float64()),
     ]
@@ -29,9 +30,11 @@ SEGMENT_QUALITY_SCHEMA = pa.schema(
 def segment_quality_by_split(segmented: Engine, params: SegmentationParams) -> pa.Table:
     """One row per segment and split: how crisp the segment is (see
     :func:`segmentation.fit.scores.segment_quality`). Centroids are the means of the
-    segment's train customers in the reduced space. Counts and distances are over every
-    customer (in the engine); the mean silhouette on a seeded sample of at most
-    ``silhouette_sample_size`` customers of each split."""
+    segment's train customers in the reduced space. Counts, distances and inertia (the
+    sum of squared distances to the centroid) are over every customer (in the engine):
+    ``segmentation_metrics`` adds them up per split instead of measuring every customer
+    again. The mean silhouette on a seeded sample of at most ``silhouette_sample_size``
+    customers of each split."""
     if segmented.is_empty():
         return SEGMENT_QUALITY_SCHEMA.empty_table()
     components = segmented_components(segmented)
@@ -53,8 +56,9 @@ def segment_quality_by_split(segmented: Engine, params: SegmentationParams) -> p
     # Sizes and distances over every customer, not the sample.
     exact = stats.per_split.set_index(["segment_id", "split"])
     keys = pd.MultiIndex.from_arrays([result["segment_id"], result["split"]])
-    for column in ("customer_count", "mean_distance_to_centroid", "p90_distance_to_centroid"):
+    for column in ("customer_count", "mean_distance_to_centroid", "p90_distance_to_centroid", "inertia"):
         result[column] = exact[column].reindex(keys).to_numpy()
     result["customer_count"] = result["customer_count"].fillna(0).astype(np.int64)
+    result["inertia"] = result["inertia"].fillna(0.0)  # no customer of the segment in that split
     result["nearest_segment_id"] = result["nearest_segment_id"].astype("Int32")
     return frame_to_arrow(result, SEGMENT_QUALITY_SCHEMA)

@@ -185,9 +185,15 @@ def blobs_build():
     return features, segmented, elbow, params, model
 
 
+def metrics_of(segmented: pd.DataFrame, elbow: pd.DataFrame, params: SegmentationParams) -> pd.Series:
+    """segmentation_metrics as the build chains it: after segment_quality, which it reads."""
+    quality = segment_quality_by_split(engine_for(segmented), params).to_pandas()
+    return segmentation_metrics(engine_for(segmented), elbow, quality, params, "pca", 1).to_pandas().iloc[0]
+
+
 def test_segmentation_metrics_on_known_structure(blobs_build):
     _, segmented, elbow, params, _ = blobs_build
-    metrics = segmentation_metrics(engine_for(segmented), elbow, params, "pca").to_pandas().iloc[0]
+    metrics = metrics_of(segmented, elbow, params)
     assert metrics["n_segments"] == 3
     assert metrics["model_version"] == 1 and metrics["refit"] and metrics["reducer"] == "pca"
     assert metrics["train_customer_count"] + metrics["test_customer_count"] == 1000
@@ -210,7 +216,7 @@ def test_whole_table_statistics_equal_numpy(blobs_build):
     over every customer, equal the same computation in numpy."""
     _, segmented, elbow, params, _ = blobs_build
     quality = segment_quality_by_split(engine_for(segmented), params).to_pandas().set_index(["segment_id", "split"])
-    metrics = segmentation_metrics(engine_for(segmented), elbow, params, "pca").to_pandas().iloc[0]
+    metrics = metrics_of(segmented, elbow, params)
     components = [column for column in segmented.columns if column.startswith("component_")]
     train = segmented[segmented["split"] == "train"]
     centroids = train.groupby("segment_id")[components].mean()
@@ -220,6 +226,7 @@ def test_whole_table_statistics_equal_numpy(blobs_build):
         assert row["customer_count"] == len(rows)
         assert row["mean_distance_to_centroid"] == pytest.approx(rows["distance"].mean(), rel=1e-9)
         assert row["p90_distance_to_centroid"] == pytest.approx(np.quantile(rows["distance"], 0.9), rel=1e-9)
+        assert row["inertia"] == pytest.approx(float((rows["distance"] ** 2).sum()), rel=1e-9)
     for split in ("train", "test"):
         in_split = (segmented["split"] == split).to_numpy()
         assert metrics[f"{split}_inertia"] == pytest.approx(float((distance[in_split] ** 2).sum()), rel=1e-9)
