@@ -290,6 +290,22 @@ def test_every_constraint_of_a_contracted_table_refuses_a_bad_row(built, model):
                 assert named or "PRIMARY KEY or UNIQUE constraint violation" in message, message
 
 
+def dim_customers_over_changed_segments(built, change: str, command: str) -> DbtRun:
+    """``dbt <command> --select dim_customers`` after the SQL ``change`` altered
+    customer_segments (a copy of it is ``customer_segments_before``), in the build's own
+    workspace (dbt then reuses the build's parse); customer_segments is restored afterwards."""
+    workdir, workspace, _ = built
+    with duckdb.connect(str(workspace.database)) as connection:
+        connection.execute("create table customer_segments_before as select * from customer_segments")
+        connection.execute(change)
+    try:
+        return run_dbt(workdir, command, "--select", "dim_customers", variables=VARIABLES)
+    finally:
+        with duckdb.connect(str(workspace.database)) as connection:
+            connection.execute("create or replace table customer_segments as select * from customer_segments_before")
+            connection.execute("drop table customer_segments_before")
+
+
 @pytest.mark.parametrize(
     ("tamper", "expected"),
     [
@@ -310,18 +326,8 @@ def test_a_bad_upstream_row_fails_the_run_of_a_contracted_mart(built, tamper, ex
     contract's not_null constraint (naming the column), a duplicate by its column_checks
     test (the key of a per-customer table is checked by one query, not by a primary_key
     constraint, whose index DuckDB keeps in memory)."""
-    workdir, workspace, _ = built
-    # In the build's own workspace (dbt then reuses the build's parse), customer_segments
-    # restored afterwards; a failed run keeps the last good dim_customers.
-    with duckdb.connect(str(workspace.database)) as connection:
-        connection.execute("create table customer_segments_before as select * from customer_segments")
-        connection.execute(tamper)
-    try:
-        result = run_dbt(workdir, "build", "--select", "dim_customers", variables=VARIABLES)
-    finally:
-        with duckdb.connect(str(workspace.database)) as connection:
-            connection.execute("create or replace table customer_segments as select * from customer_segments_before")
-            connection.execute("drop table customer_segments_before")
+    # A failed run keeps the last good dim_customers.
+    result = dim_customers_over_changed_segments(built, tamper, "build")
     assert result.returncode != 0, result.output[-3000:]
     assert re.search(expected, result.output), result.output[-3000:]
 
@@ -337,18 +343,12 @@ def test_dim_customers_pairs_rows_by_position_only_when_the_ids_line_up(built):
     assert "positional join customers" in compiled.read_text()
     assert "not in the same row order" not in in_order.output
     by_position = workspace.query("select * from dim_customers order by customer_id")
-    with duckdb.connect(str(workspace.database)) as connection:
-        connection.execute("create table customer_segments_before as select * from customer_segments")
-        connection.execute(
-            "create or replace table customer_segments as "
-            "select * from customer_segments_before order by hash(customer_id)"
-        )
-    try:
-        shuffled = run_dbt(workdir, "run", "--select", "dim_customers", variables=VARIABLES)
-    finally:
-        with duckdb.connect(str(workspace.database)) as connection:
-            connection.execute("create or replace table customer_segments as select * from customer_segments_before")
-            connection.execute("drop table customer_segments_before")
+    shuffled = dim_customers_over_changed_segments(
+        built,
+        "create or replace table customer_segments as "
+        "select * from customer_segments_before order by hash(customer_id)",
+        "run",
+    )
     assert shuffled.returncode == 0, shuffled.output[-3000:]
     assert "customer_segments and int_customers_cleaned are not in the same row order" in shuffled.output
     assert "positional join" not in compiled.read_text()
